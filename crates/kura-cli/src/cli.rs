@@ -1,0 +1,280 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// kura — a personal-data vault.
+///
+/// Stores customer personal data encrypted field by field under per-person keys, finds it through keyed blind
+/// indexes over normalised values, and erases a person by destroying their key.
+///
+/// The vault lives in a directory (`--vault`, default `./kura-vault`); the root key in a passphrase-protected
+/// key file (`--key-file`, default `<vault>/root.key`; keep it on other storage than the database). The
+/// passphrase is read from `KURA_PASSPHRASE` or prompted for.
+#[derive(Debug, Parser)]
+#[command(name = "kura", version, propagate_version = true, max_term_width = 110)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Vault directory (configuration, SQLite files, default key file location).
+    #[arg(long, global = true, env = "KURA_VAULT", default_value = "kura-vault")]
+    pub vault: PathBuf,
+    /// Key file holding the passphrase-protected root key [default: the one named at `kura init`].
+    #[arg(long, global = true, env = "KURA_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Do not show progress bars.
+    #[arg(long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new vault and its key file.
+    Init(InitArgs),
+    /// Create, list and show collections.
+    #[command(subcommand)]
+    Collection(CollectionCmd),
+    /// Import a CSV file into a collection (all or nothing by default).
+    Import(ImportArgs),
+    /// Read one record.
+    Get(GetArgs),
+    /// Find records by exact match on a searchable field (normalised: any notation of the value matches).
+    Find(FindArgs),
+    /// Change fields of one record.
+    Update(UpdateArgs),
+    /// Erase one person by destroying their key (crypto-shredding).
+    Erase(EraseArgs),
+    /// Write synthetic, realistic personal data as CSV.
+    #[command(subcommand)]
+    Generate(GenerateCmd),
+    /// Scan files for plaintext personal values taken from a CSV (what a thief of the files would see).
+    Scan(ScanArgs),
+    /// Tell the whole story on synthetic data, in a fresh directory.
+    Demo(DemoArgs),
+    /// Measure import and lookup speed against baselines measured in the same run.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Store data in PostgreSQL instead of SQLite (e.g. `postgres://user@host/db`).
+    #[arg(long, env = "KURA_DATABASE")]
+    pub database: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CollectionCmd {
+    /// Create a collection from a schema file, or from a shipped schema.
+    Create {
+        /// Schema file (TOML).
+        #[arg(long, conflicts_with = "builtin", required_unless_present = "builtin")]
+        schema: Option<PathBuf>,
+        /// A shipped schema: `corporate-mobile` or `consumer-wireless`.
+        #[arg(long)]
+        builtin: Option<String>,
+    },
+    /// List collections with their record counts.
+    List,
+    /// Show a collection's schema.
+    Show {
+        /// Collection name.
+        name: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum EncodingArg {
+    /// UTF-8 if valid, else Shift_JIS.
+    Auto,
+    /// UTF-8 (BOM optional).
+    #[value(name = "utf-8", alias = "utf8")]
+    Utf8,
+    /// Shift_JIS / CP932 (Japanese Excel).
+    #[value(name = "shift_jis", alias = "sjis", alias = "cp932")]
+    ShiftJis,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Collection to import into.
+    pub collection: String,
+    /// CSV file with a header row naming the fields.
+    pub file: PathBuf,
+    /// Text encoding of the file.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub encoding: EncodingArg,
+    /// Import the valid rows and list the invalid ones in a rejects file instead of importing nothing.
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// Where to write the rejects (line, column, reason; no values) [default: FILE.rejects.csv].
+    #[arg(long, requires = "skip_invalid")]
+    pub rejects: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, Default)]
+pub enum CardArg {
+    /// `4111 11•• •••• 1111`.
+    #[default]
+    Masked,
+    /// The FF1 token (same shape, BIN and last four kept).
+    Token,
+    /// The full card number.
+    Full,
+}
+
+#[derive(Debug, Args)]
+pub struct Target {
+    /// Collection.
+    pub collection: String,
+    /// Record id (UUID), or the external id with `--external-id`.
+    pub id: String,
+    /// Treat ID as the record's external id (e.g. the employee number).
+    #[arg(long)]
+    pub external_id: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PurposeArg {
+    /// Why you access this data: a ticket or order number. Required.
+    #[arg(long, env = "KURA_PURPOSE")]
+    pub purpose: String,
+}
+
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    #[command(flatten)]
+    pub target: Target,
+    #[command(flatten)]
+    pub purpose: PurposeArg,
+    /// How to show card numbers.
+    #[arg(long, value_enum, default_value = "masked")]
+    pub card: CardArg,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FindArgs {
+    /// Collection.
+    pub collection: String,
+    /// A searchable field.
+    pub field: String,
+    /// The value, in any notation (e.g. `090-1234-5678` or `+81 90 1234 5678`).
+    pub value: String,
+    #[command(flatten)]
+    pub purpose: PurposeArg,
+    /// At most this many records.
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    /// How to show card numbers.
+    #[arg(long, value_enum, default_value = "masked")]
+    pub card: CardArg,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    #[command(flatten)]
+    pub target: Target,
+    #[command(flatten)]
+    pub purpose: PurposeArg,
+    /// `field=value` to set (an empty value clears an optional field). Repeatable.
+    #[arg(long = "set", value_name = "FIELD=VALUE", required = true)]
+    pub set: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct EraseArgs {
+    #[command(flatten)]
+    pub target: Target,
+    #[command(flatten)]
+    pub purpose: PurposeArg,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GenerateCmd {
+    /// Employees of client companies (schema `corporate-mobile`).
+    Corporate {
+        /// Number of client companies.
+        #[arg(long, default_value_t = 72)]
+        companies: usize,
+        /// Number of employees.
+        #[arg(long, default_value_t = 130_000)]
+        employees: usize,
+        /// Random seed: the same seed gives the same file.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output file [default: standard output].
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+    /// Consumer customers with payment cards (schema `consumer-wireless`).
+    Consumer {
+        /// Number of customers.
+        #[arg(long, default_value_t = 10_000)]
+        count: usize,
+        /// Random seed: the same seed gives the same file.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output file [default: standard output].
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// CSV whose values to look for (every cell, as given and normalised).
+    #[arg(long)]
+    pub values: PathBuf,
+    /// Schema of the CSV, to compute canonical forms: a shipped schema name or a schema file.
+    #[arg(long, default_value = "corporate-mobile")]
+    pub schema: String,
+    /// Files or directories to scan [default: the vault directory].
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Directory for the demo vault (must not exist) [default: a fresh temporary directory].
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Employees to generate.
+    #[arg(long, default_value_t = 130_000)]
+    pub employees: usize,
+    /// Client companies.
+    #[arg(long, default_value_t = 72)]
+    pub companies: usize,
+    /// Keep the demo directory afterwards.
+    #[arg(long)]
+    pub keep: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Employees in the dataset.
+    #[arg(long, default_value_t = 130_000)]
+    pub employees: usize,
+    /// PostgreSQL URL for the pgcrypto baseline (skipped if unreachable).
+    #[arg(long, env = "KURA_BENCH_POSTGRES", default_value = "postgres://root@127.0.0.1:5432/test")]
+    pub postgres: String,
+    /// Rows for the pgcrypto baseline (it is slow; the rate is extrapolated).
+    #[arg(long, default_value_t = 5_000)]
+    pub pgcrypto_rows: usize,
+    /// Lookups to time.
+    #[arg(long, default_value_t = 20_000)]
+    pub lookups: usize,
+}

@@ -1,0 +1,55 @@
+//! `kura get` and `kura find`.
+
+use anyhow::Result;
+use kura::vault::Record;
+
+use super::{card_view, resolve};
+use crate::cli::{FindArgs, GetArgs, Global};
+use crate::open;
+
+fn print(records: &[Record], json: bool) -> Result<()> {
+    if json {
+        let out: Vec<serde_json::Value> = records
+            .iter()
+            .map(|r| {
+                let mut m = serde_json::Map::new();
+                m.insert("id".into(), r.id.to_string().into());
+                for f in &r.fields {
+                    m.insert(f.name.clone(), f.value.as_ref().map(|v| v.expose().to_owned()).into());
+                }
+                serde_json::Value::Object(m)
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    for (i, r) in records.iter().enumerate() {
+        if i > 0 {
+            println!();
+        }
+        println!("{:<22} {}", "id", r.id);
+        for f in &r.fields {
+            println!("{:<22} {}", f.name, f.value.as_ref().map_or("", |v| v.expose()));
+        }
+    }
+    Ok(())
+}
+
+pub fn get(g: &Global, a: &GetArgs) -> Result<()> {
+    let access = open::access(&a.purpose.purpose)?;
+    let vault = open::open(g)?;
+    let id = resolve(&vault, &a.target)?;
+    let record = vault.get(&access, &a.target.collection, id, card_view(a.card))?;
+    print(&[record], a.json)
+}
+
+pub fn find(g: &Global, a: &FindArgs) -> Result<()> {
+    let access = open::access(&a.purpose.purpose)?;
+    let vault = open::open(g)?;
+    let records = vault.find(&access, &a.collection, &a.field, &a.value, a.limit, card_view(a.card))?;
+    if records.is_empty() && !a.json {
+        eprintln!("no match");
+        return Ok(());
+    }
+    print(&records, a.json)
+}

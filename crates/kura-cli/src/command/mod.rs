@@ -1,0 +1,50 @@
+//! One module per subcommand.
+
+mod bench;
+mod collection;
+mod demo;
+mod erase;
+mod generate;
+mod get;
+mod import;
+mod init;
+mod scan;
+mod update;
+
+use anyhow::Result;
+
+use crate::cli::{CardArg, Cli, Command, Target};
+
+pub fn run(cli: Cli) -> Result<()> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Init(a) => init::run(g, &a),
+        Command::Collection(c) => collection::run(g, c),
+        Command::Import(a) => import::run(g, &a),
+        Command::Get(a) => get::get(g, &a),
+        Command::Find(a) => get::find(g, &a),
+        Command::Update(a) => update::run(g, &a),
+        Command::Erase(a) => erase::run(g, &a),
+        Command::Generate(c) => generate::run(g, c),
+        Command::Scan(a) => scan::run(g, &a),
+        Command::Demo(a) => demo::run(g, &a),
+        Command::Bench(a) => bench::run(g, &a),
+    }
+}
+
+fn card_view(c: CardArg) -> kura::vault::CardView {
+    match c {
+        CardArg::Masked => kura::vault::CardView::Masked,
+        CardArg::Token => kura::vault::CardView::Token,
+        CardArg::Full => kura::vault::CardView::Full,
+    }
+}
+
+/// Resolves a record id or external id.
+fn resolve(vault: &kura::Vault, t: &Target) -> Result<kura::RecordId> {
+    if t.external_id {
+        Ok(vault.by_external_id(&t.collection, &t.id)?)
+    } else {
+        Ok(t.id.parse()?)
+    }
+}

@@ -1,0 +1,96 @@
+//! Finding and unlocking the vault: its configuration file, the key file and the passphrase.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use kura::keys::keyfile::{KdfParams, KeyFile};
+use kura::store::{postgres::PgStore, sqlite::SqliteStore, Store};
+use kura::Vault;
+use secrecy::SecretString;
+
+use crate::cli::Global;
+
+/// Name of the configuration file inside the vault directory.
+pub const CONFIG: &str = "kura.toml";
+
+/// The vault directory's configuration (no secrets).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct Config {
+    /// `sqlite` or a `postgres://` URL (without password; give it with PGPASSWORD or a .pgpass file).
+    pub database: String,
+    /// The key file.
+    pub key_file: PathBuf,
+}
+
+pub fn read_config(dir: &Path) -> Result<Config> {
+    let path = dir.join(CONFIG);
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("no vault at `{}` (run `kura init`, or pass `--vault DIR`)", dir.display()))?;
+    toml::from_str(&text).with_context(|| format!("`{}` is not a valid vault configuration", path.display()))
+}
+
+pub fn store(dir: &Path, database: &str, create: bool) -> Result<Box<dyn Store>> {
+    if database == "sqlite" {
+        Ok(Box::new(SqliteStore::open(dir, create)?))
+    } else if database.starts_with("postgres://") || database.starts_with("postgresql://") {
+        Ok(Box::new(PgStore::open(database).context("cannot open the PostgreSQL database")?))
+    } else {
+        bail!("unknown database `{database}`: use `sqlite` or a `postgres://` URL")
+    }
+}
+
+/// The passphrase from `KURA_PASSPHRASE`, or a prompt (asked twice when `confirm`).
+pub fn passphrase(confirm: bool) -> Result<SecretString> {
+    if let Ok(p) = std::env::var("KURA_PASSPHRASE") {
+        return Ok(SecretString::from(p));
+    }
+    if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        bail!("no passphrase: set KURA_PASSPHRASE or run kura in a terminal");
+    }
+    let p = rpassword::prompt_password("kura passphrase: ")?;
+    if confirm {
+        let again = rpassword::prompt_password("repeat passphrase: ")?;
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(p.as_bytes(), again.as_bytes())) {
+            bail!("the passphrases differ");
+        }
+    }
+    Ok(SecretString::from(p))
+}
+
+/// Creates a vault directory, its key file and its database.
+pub fn init(global: &Global, database: Option<&str>, kdf: KdfParams, pass: &SecretString) -> Result<Vault> {
+    let dir = &global.vault;
+    if dir.join(CONFIG).exists() {
+        bail!("a vault already exists at `{}`", dir.display());
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+    let database = database.unwrap_or("sqlite").to_owned();
+    if database.contains('@') && database.split("://").nth(1).and_then(|r| r.split('@').next()).is_some_and(|u| u.contains(':')) {
+        bail!("do not put a password in the database URL (it would be stored in kura.toml); use PGPASSWORD or ~/.pgpass");
+    }
+    let key_file = global.key_file.clone().unwrap_or_else(|| dir.join("root.key"));
+    let vault_id = uuid::Uuid::new_v4().to_string();
+    let store = store(dir, &database, true)?;
+    let keys = KeyFile::create(&key_file, &vault_id, pass, kdf)?;
+    let vault = Vault::create(store, Box::new(keys))?;
+    let config = Config { database, key_file };
+    std::fs::write(dir.join(CONFIG), toml::to_string(&config)?)?;
+    Ok(vault)
+}
+
+/// Opens the vault named by the global options.
+pub fn open(global: &Global) -> Result<Vault> {
+    let config = read_config(&global.vault)?;
+    let key_file = global.key_file.clone().unwrap_or(config.key_file);
+    let pass = passphrase(false)?;
+    let keys = KeyFile::open(&key_file, &pass)?;
+    let store = store(&global.vault, &config.database, false)?;
+    Ok(Vault::open(store, Box::new(keys))?)
+}
+
+/// The access context of the person at this terminal.
+pub fn access(purpose: &str) -> Result<kura::Access> {
+    let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into());
+    let host = std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_owned()).unwrap_or_default();
+    Ok(kura::Access::new(&user, purpose, &format!("cli:{user}@{host}"))?)
+}

@@ -1,0 +1,221 @@
+//! End-to-end tests of the `kura` binary: every subcommand as a user runs it, with exit codes and messages.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const PASS: &str = "cli test passphrase";
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        Env { dir: tempfile::tempdir().unwrap() }
+    }
+
+    fn vault(&self) -> PathBuf {
+        self.dir.path().join("vault")
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn kura(&self, args: &[&str]) -> Output {
+        self.kura_with(args, PASS)
+    }
+
+    fn kura_with(&self, args: &[&str], pass: &str) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_kura"))
+            .args(args)
+            .env("KURA_VAULT", self.vault())
+            .env("KURA_PASSPHRASE", pass)
+            .env_remove("KURA_KEY_FILE")
+            .env_remove("KURA_PURPOSE")
+            .env("NO_COLOR", "1")
+            .current_dir(self.dir.path())
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.kura(args);
+        assert!(out.status.success(), "kura {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn fails(&self, args: &[&str], code: i32) -> String {
+        let out = self.kura(args);
+        assert_eq!(out.status.code(), Some(code), "kura {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stderr).unwrap()
+    }
+
+    fn setup(&self, collection: &str) {
+        self.ok(&["init"]);
+        self.ok(&["collection", "create", "--builtin", collection]);
+    }
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn csv_rows(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let h: Vec<String> = r.headers().unwrap().iter().map(str::to_owned).collect();
+    r.records().map(|x| h.iter().cloned().zip(x.unwrap().iter().map(str::to_owned)).collect()).collect()
+}
+
+#[test]
+fn help_describes_every_command() {
+    let env = Env::new();
+    let top = env.ok(&["--help"]);
+    for cmd in ["init", "collection", "import", "get", "find", "update", "erase", "generate", "scan", "demo", "bench"] {
+        assert!(top.contains(cmd), "`{cmd}` missing from --help");
+    }
+    assert!(top.contains("KURA_PASSPHRASE"));
+    let import = env.ok(&["import", "--help"]);
+    assert!(import.contains("--skip-invalid") && import.contains("shift_jis"));
+    let get = env.ok(&["get", "--help"]);
+    assert!(get.contains("--purpose") && get.contains("--external-id"));
+    // A read without a purpose is a usage error.
+    env.fails(&["get", "corporate-mobile", "x"], 2);
+}
+
+#[test]
+fn the_whole_road() {
+    let env = Env::new();
+    env.setup("corporate-mobile");
+    let csv = env.path("people.csv");
+    env.ok(&["generate", "corporate", "--companies", "5", "--employees", "400", "--seed", "3", "--out", s(&csv)]);
+    let out = env.ok(&["import", "corporate-mobile", s(&csv)]);
+    assert!(out.contains("imported 400 rows") && out.contains("400 new"), "{out}");
+    // Idempotent.
+    let out = env.ok(&["import", "corporate-mobile", s(&csv)]);
+    assert!(out.contains("0 new, 400 updated"), "{out}");
+    let list = env.ok(&["collection", "list"]);
+    assert!(list.contains("corporate-mobile\t400 records"), "{list}");
+
+    let p = &csv_rows(&csv)[123];
+    let digits: String = p["mobile"].chars().filter(char::is_ascii_digit).collect();
+    let intl = format!("+81 ({}) {}-{}", &digits[1..3], &digits[3..7], &digits[7..]);
+    let found = env.ok(&["find", "corporate-mobile", "mobile", &intl, "--purpose", "T-1"]);
+    assert!(found.contains(&p["user_name"]) && found.contains(&p["email"]), "{found}");
+
+    let json = env.ok(&["get", "corporate-mobile", &p["employee_id"], "--external-id", "--purpose", "T-2", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v[0]["user_name"], p["user_name"].as_str());
+    let id = v[0]["id"].as_str().unwrap().to_owned();
+    let by_id = env.ok(&["get", "corporate-mobile", &id, "--purpose", "T-2"]);
+    assert!(by_id.contains(&p["mobile"]));
+
+    env.ok(&["update", "corporate-mobile", &id, "--set", "department=監査室", "--purpose", "T-3"]);
+    assert!(env.ok(&["get", "corporate-mobile", &id, "--purpose", "T-4"]).contains("監査室"));
+    let err = env.fails(&["update", "corporate-mobile", &id, "--set", "email=nobody", "--purpose", "T-3"], 3);
+    assert!(err.contains("`email`") && !err.contains("nobody"), "{err}");
+
+    let erased = env.ok(&["erase", "corporate-mobile", &id, "--purpose", "DSR-1", "--yes"]);
+    assert!(erased.contains("subject key destroyed"), "{erased}");
+    let err = env.fails(&["get", "corporate-mobile", &id, "--purpose", "T-5"], 4);
+    assert!(err.contains("erased"), "{err}");
+    assert!(env.ok(&["erase", "corporate-mobile", &id, "--purpose", "DSR-1", "--yes"]).contains("already erased"));
+    env.fails(&["erase", "corporate-mobile", "00000000-0000-4000-8000-000000000000", "--purpose", "DSR-2", "--yes"], 4);
+    // Erasure without confirmation and without a terminal refuses.
+    let other = &csv_rows(&csv)[5]["employee_id"];
+    env.fails(&["erase", "corporate-mobile", other, "--external-id", "--purpose", "DSR-3"], 1);
+
+    let scan = env.ok(&["scan", "--values", s(&csv), "--schema", "corporate-mobile"]);
+    assert!(scan.contains(": 0 hits"), "{scan}");
+    // The scanner is not blind: the CSV itself is full of hits.
+    let out = env.kura(&["scan", "--values", s(&csv), "--schema", "corporate-mobile", s(&csv)]);
+    assert!(!out.status.success());
+}
+
+#[test]
+fn bad_input_is_refused_whole_with_reasons() {
+    let env = Env::new();
+    env.setup("consumer-wireless");
+    let header = "customer_id,name,email,phone,card_brand,card_number,card_expiry,birth_date,address,zip";
+    let good = "C1,Taro Yamada,taro@example.com,,VISA,4111111111111111,12/27,1980-01-02,\"1 Main St, Springfield, IL 62704\",62704";
+    let bad_pan = "C2,Jiro Yamada,jiro@example.com,,VISA,4111111111111112,12/27,1980-01-02,\"1 Main St, Springfield, IL 62704\",62704";
+    let f = env.path("bad.csv");
+    std::fs::write(&f, format!("{header}\n{good}\n{bad_pan}\n")).unwrap();
+    let err = env.fails(&["import", "consumer-wireless", s(&f)], 3);
+    assert!(err.contains("bad.csv:3: column `card_number`") && err.contains("nothing was imported"), "{err}");
+    assert!(!err.contains("4111111111111112"));
+    assert!(env.ok(&["collection", "list"]).contains("0 records"));
+
+    // Skip-invalid imports the good row and writes the reasons.
+    let out = env.ok(&["import", "consumer-wireless", s(&f), "--skip-invalid"]);
+    assert!(out.contains("skipped 1 invalid rows"), "{out}");
+    let rejects = std::fs::read_to_string(env.path("bad.rejects.csv")).unwrap();
+    assert!(rejects.contains("3,card_number,") && !rejects.contains("4111111111111112"), "{rejects}");
+    assert!(env.ok(&["collection", "list"]).contains("1 records"));
+
+    for (name, body, needle) in [
+        ("cvv.csv", format!("{header},cvv\n{good},123\n"), "security codes"),
+        ("unknown.csv", format!("{header},colour\n{good},red\n"), "`colour` is not a field"),
+        ("ragged.csv", format!("{header}\n{good}\nC3,x\n"), "ragged.csv:3: malformed CSV"),
+    ] {
+        let p = env.path(name);
+        std::fs::write(&p, body).unwrap();
+        let err = env.fails(&["import", "consumer-wireless", s(&p)], 3);
+        assert!(err.contains(needle), "{name}: {err}");
+    }
+    let p = env.path("latin1.csv");
+    let mut bytes = format!("{header}\n").into_bytes();
+    bytes.extend_from_slice(b"C4,J\xe9r\xf4me,x@example.com\n");
+    std::fs::write(&p, bytes).unwrap();
+    let err = env.fails(&["import", "consumer-wireless", s(&p), "--encoding", "utf-8"], 3);
+    assert!(err.contains("latin1.csv:2: not valid UTF-8"), "{err}");
+    assert!(env.ok(&["collection", "list"]).contains("1 records"), "nothing more was written");
+
+    // A schema with a security code field is refused.
+    let schema = env.path("cvv.toml");
+    std::fs::write(&schema, "name = \"cards\"\n[[field]]\nname = \"id\"\ntype = \"identifier\"\nclassification = \"internal\"\nexternal_id = true\n[[field]]\nname = \"card_cvc\"\ntype = \"free_text\"\nclassification = \"payment\"\n").unwrap();
+    let err = env.fails(&["collection", "create", "--schema", s(&schema)], 3);
+    assert!(err.contains("security code"), "{err}");
+}
+
+#[test]
+fn wrong_passphrase_and_missing_vault() {
+    let env = Env::new();
+    env.fails(&["collection", "list"], 1);
+    env.setup("corporate-mobile");
+    let out = env.kura_with(&["collection", "list"], "not the passphrase");
+    assert_eq!(out.status.code(), Some(5));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("wrong passphrase") && err.contains("hint:"), "{err}");
+    // init refuses to overwrite.
+    env.fails(&["init"], 1);
+}
+
+#[test]
+fn generate_is_deterministic() {
+    let env = Env::new();
+    let a = env.ok(&["generate", "consumer", "--count", "50", "--seed", "9"]);
+    let b = env.ok(&["generate", "consumer", "--count", "50", "--seed", "9"]);
+    let c = env.ok(&["generate", "consumer", "--count", "50", "--seed", "10"]);
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+    assert_eq!(a.lines().count(), 51);
+}
+
+#[test]
+fn shift_jis_file_imports() {
+    let env = Env::new();
+    env.setup("corporate-mobile");
+    let text = env.ok(&["generate", "corporate", "--companies", "3", "--employees", "40", "--seed", "4"]);
+    let (bytes, _, lossy) = encoding_rs::SHIFT_JIS.encode(&text);
+    assert!(!lossy);
+    let f = env.path("sjis.csv");
+    std::fs::write(&f, &bytes).unwrap();
+    let out = env.ok(&["import", "corporate-mobile", s(&f)]);
+    assert!(out.contains("imported 40 rows") && out.contains("Shift_JIS"), "{out}");
+    let first = text.lines().nth(1).unwrap().split(',').next().unwrap().to_owned();
+    let got = env.ok(&["get", "corporate-mobile", &first, "--external-id", "--purpose", "T-9"]);
+    let name = text.lines().nth(1).unwrap().split(',').nth(3).unwrap();
+    assert!(got.contains(name), "{got}");
+}

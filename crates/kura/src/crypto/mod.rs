@@ -1,0 +1,226 @@
+//! Cryptographic building blocks: secret keys, field encryption (AEAD) and blind indexes.
+//!
+//! Every primitive comes from a vetted RustCrypto crate; this module only composes them:
+//! - [`SecretKey`]: 256-bit key material that is zeroised on drop and never printed.
+//! - [`seal`] / [`open`]: XChaCha20-Poly1305 with a random 192-bit nonce per message, so nonces never need
+//!   coordinating and the number of messages per key is practically unbounded. The associated data binds a
+//!   ciphertext to its context (collection, record, field, key version): moved anywhere else it fails to open.
+//! - [`BlindIndex`]: HMAC-SHA-256 over a canonical value under a per-collection, per-field key, truncated to
+//!   128 bits. Equal canonical values give equal tokens; without the key a token reveals nothing and cannot be
+//!   confirmed by guessing.
+
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+/// Nonce length of XChaCha20-Poly1305.
+pub const NONCE_LEN: usize = 24;
+/// Authentication tag length.
+pub const TAG_LEN: usize = 16;
+/// Length of a blind-index token.
+pub const TOKEN_LEN: usize = 16;
+
+/// A 256-bit secret key. Zeroised on drop; `Debug` never shows the bytes.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct SecretKey([u8; 32]);
+
+impl SecretKey {
+    /// A fresh random key from the operating system's CSPRNG.
+    pub fn generate() -> SecretKey {
+        let mut k = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut k);
+        SecretKey(k)
+    }
+
+    /// Wraps existing key bytes.
+    pub fn from_bytes(bytes: [u8; 32]) -> SecretKey {
+        SecretKey(bytes)
+    }
+
+    /// Key bytes from a slice of exactly 32 bytes.
+    pub fn from_slice(bytes: &[u8]) -> Option<SecretKey> {
+        let arr: [u8; 32] = bytes.try_into().ok()?;
+        Some(SecretKey(arr))
+    }
+
+    /// The key bytes. Callers must not copy them into memory that is not zeroised.
+    pub fn expose(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// Derives a sub-key for one purpose with HKDF-SHA-256.
+    pub fn derive(&self, info: &[u8]) -> SecretKey {
+        let hk = hkdf::Hkdf::<Sha256>::new(Some(b"kura/v1"), &self.0);
+        let mut out = [0u8; 32];
+        // HKDF-SHA-256 can always produce 32 bytes (limit is 255 * 32).
+        if hk.expand(info, &mut out).is_err() {
+            out.zeroize();
+        }
+        SecretKey(out)
+    }
+}
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretKey(..)")
+    }
+}
+
+impl PartialEq for SecretKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.ct_eq(&other.0).into()
+    }
+}
+impl Eq for SecretKey {}
+
+/// A ciphertext could not be opened.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// Too short to hold a nonce and a tag.
+    #[error("ciphertext is truncated")]
+    Truncated,
+    /// The tag did not verify: wrong key, wrong context, or tampering.
+    #[error("ciphertext failed authentication (wrong key, moved to another record or field, or altered)")]
+    Authentication,
+}
+
+/// Encrypts `plaintext` under `key`, bound to `ad`. Output: nonce ‖ ciphertext ‖ tag.
+pub fn seal(key: &SecretKey, ad: &[u8], plaintext: &[u8]) -> Vec<u8> {
+    let cipher = XChaCha20Poly1305::new(key.expose().into());
+    let mut nonce = [0u8; NONCE_LEN];
+    rand::rngs::OsRng.fill_bytes(&mut nonce);
+    let mut out = Vec::with_capacity(NONCE_LEN + plaintext.len() + TAG_LEN);
+    out.extend_from_slice(&nonce);
+    // Encryption with XChaCha20-Poly1305 only fails for plaintexts over 256 GiB; values are far smaller.
+    match cipher.encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext, aad: ad }) {
+        Ok(ct) => out.extend_from_slice(&ct),
+        Err(_) => out.clear(),
+    }
+    out
+}
+
+/// Decrypts what [`seal`] produced, checking that it was bound to `ad`.
+pub fn open(key: &SecretKey, ad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, OpenError> {
+    if sealed.len() < NONCE_LEN + TAG_LEN {
+        return Err(OpenError::Truncated);
+    }
+    let (nonce, ct) = sealed.split_at(NONCE_LEN);
+    let cipher = XChaCha20Poly1305::new(key.expose().into());
+    cipher
+        .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad: ad })
+        .map(Zeroizing::new)
+        .map_err(|_| OpenError::Authentication)
+}
+
+/// Builds associated data from length-prefixed parts, so that no two different contexts share an encoding.
+pub fn context(label: &str, parts: &[&[u8]]) -> Vec<u8> {
+    let mut ad = Vec::with_capacity(64);
+    ad.extend_from_slice(label.as_bytes());
+    for p in parts {
+        ad.extend_from_slice(&(p.len() as u32).to_be_bytes());
+        ad.extend_from_slice(p);
+    }
+    ad
+}
+
+/// A blind-index token: a keyed hash of a canonical value.
+pub type Token = [u8; TOKEN_LEN];
+
+/// The blind-index key of one field.
+#[derive(Clone)]
+pub struct BlindIndex {
+    mac: Hmac<Sha256>,
+}
+
+impl std::fmt::Debug for BlindIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BlindIndex(..)")
+    }
+}
+
+impl BlindIndex {
+    /// The index key for `field` of a collection whose index key is `collection_key`.
+    pub fn new(collection_key: &SecretKey, field: &str) -> BlindIndex {
+        let field_key = collection_key.derive(&context("kura/blind-index", &[field.as_bytes()]));
+        // HMAC zero-pads keys shorter than the hash's 64-byte block, so this is HMAC under the 32-byte key.
+        let mut block = Zeroizing::new([0u8; 64]);
+        for (d, s) in block.iter_mut().zip(field_key.expose().iter()) {
+            *d = *s;
+        }
+        let mac = <Hmac<Sha256> as hmac::digest::KeyInit>::new(&(*block).into());
+        BlindIndex { mac }
+    }
+
+    /// The token of a canonical value.
+    pub fn token(&self, canonical: &str) -> Token {
+        let mut mac = self.mac.clone();
+        mac.update(canonical.as_bytes());
+        let full = mac.finalize().into_bytes();
+        let mut t = [0u8; TOKEN_LEN];
+        for (d, s) in t.iter_mut().zip(full.iter()) {
+            *d = *s;
+        }
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn wrong_context_fails() {
+        let k = SecretKey::generate();
+        let ad1 = context("kura/field", &[b"people", b"rec-1", b"email"]);
+        let ad2 = context("kura/field", &[b"people", b"rec-2", b"email"]);
+        let ad3 = context("kura/field", &[b"people", b"rec-1", b"phone"]);
+        let sealed = seal(&k, &ad1, b"taro@example.jp");
+        assert_eq!(&open(&k, &ad1, &sealed).unwrap()[..], b"taro@example.jp");
+        assert_eq!(open(&k, &ad2, &sealed), Err(OpenError::Authentication));
+        assert_eq!(open(&k, &ad3, &sealed), Err(OpenError::Authentication));
+        assert_eq!(open(&SecretKey::generate(), &ad1, &sealed), Err(OpenError::Authentication));
+        let mut flipped = sealed.clone();
+        flipped[30] ^= 1;
+        assert_eq!(open(&k, &ad1, &flipped), Err(OpenError::Authentication));
+        assert_eq!(open(&k, &ad1, &sealed[..20]), Err(OpenError::Truncated));
+    }
+
+    #[test]
+    fn context_is_unambiguous() {
+        assert_ne!(context("l", &[b"ab", b"c"]), context("l", &[b"a", b"bc"]));
+    }
+
+    #[test]
+    fn debug_hides_key() {
+        let k = SecretKey::from_bytes([0xAB; 32]);
+        let shown = format!("{k:?}");
+        assert!(!shown.to_lowercase().contains("ab, ") && !shown.contains("171"));
+    }
+
+    #[test]
+    fn blind_index_is_keyed_per_field() {
+        let k = SecretKey::generate();
+        let a = BlindIndex::new(&k, "email");
+        let b = BlindIndex::new(&k, "phone");
+        assert_eq!(a.token("x@example.jp"), a.token("x@example.jp"));
+        assert_ne!(a.token("x@example.jp"), b.token("x@example.jp"));
+        assert_ne!(a.token("x@example.jp"), BlindIndex::new(&SecretKey::generate(), "email").token("x@example.jp"));
+    }
+
+    proptest! {
+        #[test]
+        fn seal_open_round_trip(pt in proptest::collection::vec(any::<u8>(), 0..300), ad in proptest::collection::vec(any::<u8>(), 0..40)) {
+            let k = SecretKey::generate();
+            let sealed = seal(&k, &ad, &pt);
+            prop_assert_eq!(sealed.len(), pt.len() + NONCE_LEN + TAG_LEN);
+            prop_assert_eq!(&open(&k, &ad, &sealed).unwrap()[..], &pt[..]);
+        }
+    }
+}

@@ -1,0 +1,50 @@
+//! Identifiers as newtypes, so a record id is never confused with a collection id or a string.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A record's id: a random 128-bit value, shown as a UUID. Carries no personal information.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RecordId(pub [u8; 16]);
+
+impl RecordId {
+    /// A fresh random id.
+    pub fn generate() -> RecordId {
+        RecordId(*uuid::Uuid::new_v4().as_bytes())
+    }
+
+    /// From stored bytes.
+    pub fn from_slice(b: &[u8]) -> Option<RecordId> {
+        b.try_into().ok().map(RecordId)
+    }
+}
+
+impl fmt::Display for RecordId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        uuid::Uuid::from_bytes(self.0).hyphenated().fmt(f)
+    }
+}
+
+impl fmt::Debug for RecordId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RecordId({self})")
+    }
+}
+
+/// A string is not a record id.
+#[derive(Debug, thiserror::Error)]
+#[error("`{0}` is not a record id (expected a UUID such as 6f1c…-…)")]
+pub struct ParseRecordIdError(String);
+
+impl FromStr for RecordId {
+    type Err = ParseRecordIdError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        uuid::Uuid::parse_str(s.trim())
+            .map(|u| RecordId(*u.as_bytes()))
+            .map_err(|_| ParseRecordIdError(s.chars().take(40).collect()))
+    }
+}
+
+/// A collection's id within one vault's store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CollectionId(pub i64);

@@ -1,0 +1,28 @@
+//! kura — a personal-data vault.
+//!
+//! Personal data is stored encrypted field by field under per-person keys, found through keyed blind indexes
+//! over normalised values, and read only through the [`vault::Vault`] gateway. The crate is laid out by domain:
+//!
+//! - [`schema`] — collections and typed fields;
+//! - [`normalize`] — canonical forms of Japanese and US personal data;
+//! - [`crypto`], [`card`], [`keys`] — field encryption, blind indexes, FF1 card tokens, the key hierarchy;
+//! - [`store`] — the storage trait with SQLite and PostgreSQL backends (bytes only, no meaning);
+//! - [`vault`] — the one handle every face calls;
+//! - [`import`] — CSV import (UTF-8 and Shift_JIS), all or nothing;
+//! - [`generate`] — deterministic synthetic data.
+#![forbid(unsafe_code)]
+
+pub mod card;
+pub mod crypto;
+pub mod generate;
+pub mod id;
+pub mod import;
+pub mod keys;
+pub mod normalize;
+pub mod scan;
+pub mod schema;
+pub mod store;
+pub mod vault;
+
+pub use id::{CollectionId, RecordId};
+pub use vault::{Access, Vault};

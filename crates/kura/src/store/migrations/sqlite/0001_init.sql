@@ -1,0 +1,44 @@
+-- kura vault database (SQLite). Holds ciphertexts and blind-index tokens only; no key, no plaintext.
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE collection (
+    id      INTEGER PRIMARY KEY,
+    name    TEXT NOT NULL UNIQUE,
+    schema  TEXT NOT NULL,
+    created INTEGER NOT NULL
+);
+
+-- One row per data subject. `fields` is a sequence of sealed field values; `tokens` lists the record's
+-- blind-index entries so they can be removed without a secondary index.
+CREATE TABLE record (
+    collection_id INTEGER NOT NULL REFERENCES collection(id),
+    id            BLOB NOT NULL,
+    ext_token     BLOB NOT NULL,
+    key_version   INTEGER NOT NULL,
+    fields        BLOB NOT NULL,
+    tokens        BLOB NOT NULL,
+    created       INTEGER NOT NULL,
+    updated       INTEGER NOT NULL,
+    PRIMARY KEY (collection_id, id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX record_ext ON record(collection_id, ext_token);
+
+CREATE TABLE blind_index (
+    collection_id INTEGER NOT NULL,
+    field         INTEGER NOT NULL,
+    token         BLOB NOT NULL,
+    record_id     BLOB NOT NULL,
+    PRIMARY KEY (collection_id, field, token, record_id)
+) WITHOUT ROWID;
+
+-- Erased subjects: only the id and the time, so an erased record reads as erased, not as unknown.
+CREATE TABLE tombstone (
+    collection_id INTEGER NOT NULL,
+    id            BLOB NOT NULL,
+    ext_token     BLOB NOT NULL,
+    erased        INTEGER NOT NULL,
+    PRIMARY KEY (collection_id, id)
+) WITHOUT ROWID;

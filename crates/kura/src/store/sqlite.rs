@@ -1,0 +1,360 @@
+//! The embedded SQLite backend (the default).
+//!
+//! A vault directory holds `vault.db` (ciphertexts, blind-index tokens, tombstones) and `keyring.db`
+//! (wrapped keys). Keeping the keyring in its own file means a copy of `vault.db` alone never contains the
+//! keys that open it, and a subject key destroyed by erasure is gone from every later use of every backup.
+//!
+//! Durability and hygiene: WAL mode with `synchronous=FULL` (a commit is on disk before it returns),
+//! `secure_delete` (freed pages are zeroed, so erased ciphertexts do not linger), temporary tables and
+//! indexes in memory (no temp files). Writes that touch both files are ordered so a crash between the two
+//! commits is harmless: new subject keys are committed before the records that need them (an orphan key is
+//! unreadable noise), and on erasure the key is destroyed before the record (a record without a key is
+//! already unreadable, and re-running the erasure completes it).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::{
+    decode_tokens, encode_tokens, now, CollectionRow, DataKey, Erased, Error, RecordWrite, Store, StoredRecord,
+    SubjectKey,
+};
+use crate::crypto::Token;
+use crate::id::{CollectionId, RecordId};
+
+const VAULT_MIGRATIONS: &[&str] = &[include_str!("migrations/sqlite/0001_init.sql")];
+const KEYRING_MIGRATIONS: &[&str] = &[include_str!("migrations/sqlite/keyring_0001_init.sql")];
+
+/// The database file names inside a vault directory.
+pub const VAULT_FILE: &str = "vault.db";
+/// The keyring file name inside a vault directory.
+pub const KEYRING_FILE: &str = "keyring.db";
+
+/// A vault stored in SQLite files.
+pub struct SqliteStore {
+    vault: Mutex<Connection>,
+    keyring: Mutex<Connection>,
+    dir: PathBuf,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("dir", &self.dir).finish_non_exhaustive()
+    }
+}
+
+fn configure(conn: &Connection) -> Result<(), Error> {
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "secure_delete", "ON")?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "cache_size", -65536)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(())
+}
+
+fn migrate(conn: &mut Connection, migrations: &[&str]) -> Result<(), Error> {
+    let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let supported = migrations.len() as i64;
+    if current > supported {
+        return Err(Error::TooNew { found: current, supported });
+    }
+    for (i, sql) in migrations.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Opens the vault in `dir`, creating its files (and the directory) when `create` is set.
+    pub fn open(dir: &Path, create: bool) -> Result<SqliteStore, Error> {
+        let io = |source| Error::Io { path: dir.to_owned(), source };
+        if create {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let vault_path = dir.join(VAULT_FILE);
+        if !create && !vault_path.exists() {
+            return Err(Error::Io {
+                path: vault_path,
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no vault here (run `kura init` first)"),
+            });
+        }
+        let mut vault = Connection::open(&vault_path)?;
+        configure(&vault)?;
+        migrate(&mut vault, VAULT_MIGRATIONS)?;
+        let mut keyring = Connection::open(dir.join(KEYRING_FILE))?;
+        configure(&keyring)?;
+        migrate(&mut keyring, KEYRING_MIGRATIONS)?;
+        Ok(SqliteStore { vault: Mutex::new(vault), keyring: Mutex::new(keyring), dir: dir.to_owned() })
+    }
+
+    fn vault(&self) -> Result<MutexGuard<'_, Connection>, Error> {
+        self.vault.lock().map_err(|_| Error::Poisoned)
+    }
+
+    fn keyring(&self) -> Result<MutexGuard<'_, Connection>, Error> {
+        self.keyring.lock().map_err(|_| Error::Poisoned)
+    }
+
+    /// The files this store writes (databases, WAL and shared-memory files), for inspection.
+    pub fn files(&self) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for base in [VAULT_FILE, KEYRING_FILE] {
+            for suffix in ["", "-wal", "-shm", "-journal"] {
+                let p = self.dir.join(format!("{base}{suffix}"));
+                if p.exists() {
+                    out.push(p);
+                }
+            }
+        }
+        out
+    }
+}
+
+fn record_id(b: Vec<u8>) -> Result<RecordId, Error> {
+    RecordId::from_slice(&b).ok_or(Error::Corrupt("record id is not 16 bytes"))
+}
+
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<String>, Error> {
+        Ok(self
+            .vault()?
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn set_meta(&self, key: &str, value: &str) -> Result<(), Error> {
+        self.vault()?.execute(
+            "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    fn create_collection(&self, name: &str, schema: &str, keys: &[DataKey]) -> Result<CollectionId, Error> {
+        let mut vault = self.vault()?;
+        let exists: Option<i64> =
+            vault.query_row("SELECT id FROM collection WHERE name = ?1", [name], |r| r.get(0)).optional()?;
+        if exists.is_some() {
+            return Err(Error::CollectionExists(name.to_owned()));
+        }
+        {
+            let mut keyring = self.keyring()?;
+            let tx = keyring.transaction()?;
+            // Keys left by an earlier attempt that crashed before the collection row was written are replaced.
+            tx.execute("DELETE FROM data_key WHERE collection = ?1", [name])?;
+            for k in keys {
+                tx.execute(
+                    "INSERT INTO data_key(collection, purpose, version, wrapped, created) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![name, k.purpose, k.version, k.wrapped, now()],
+                )?;
+            }
+            tx.commit()?;
+        }
+        let tx = vault.transaction()?;
+        tx.execute(
+            "INSERT INTO collection(name, schema, created) VALUES (?1, ?2, ?3)",
+            params![name, schema, now()],
+        )?;
+        let id = tx.last_insert_rowid();
+        tx.commit()?;
+        Ok(CollectionId(id))
+    }
+
+    fn collections(&self) -> Result<Vec<CollectionRow>, Error> {
+        let vault = self.vault()?;
+        let mut stmt = vault.prepare("SELECT id, name, schema FROM collection ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(CollectionRow { id: CollectionId(r.get(0)?), name: r.get(1)?, schema: r.get(2)? })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn data_keys(&self, collection: &str) -> Result<Vec<DataKey>, Error> {
+        let keyring = self.keyring()?;
+        let mut stmt = keyring
+            .prepare("SELECT purpose, version, wrapped FROM data_key WHERE collection = ?1 ORDER BY purpose, version")?;
+        let rows = stmt.query_map([collection], |r| {
+            Ok(DataKey { purpose: r.get(0)?, version: r.get(1)?, wrapped: r.get(2)? })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn by_external(&self, c: CollectionId, tokens: &[Token]) -> Result<Vec<(Token, RecordId)>, Error> {
+        let vault = self.vault()?;
+        let mut stmt = vault.prepare_cached("SELECT id FROM record WHERE collection_id = ?1 AND ext_token = ?2")?;
+        let mut out = Vec::new();
+        for t in tokens {
+            let id: Option<Vec<u8>> = stmt.query_row(params![c.0, &t[..]], |r| r.get(0)).optional()?;
+            if let Some(id) = id {
+                out.push((*t, record_id(id)?));
+            }
+        }
+        Ok(out)
+    }
+
+    fn subject_keys(&self, ids: &[RecordId]) -> Result<Vec<SubjectKey>, Error> {
+        let keyring = self.keyring()?;
+        let mut stmt = keyring.prepare_cached("SELECT version, wrapped FROM subject_key WHERE record_id = ?1")?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let row: Option<(u32, Vec<u8>)> =
+                stmt.query_row([&id.0[..]], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+            if let Some((version, wrapped)) = row {
+                out.push(SubjectKey { record: *id, version, wrapped });
+            }
+        }
+        Ok(out)
+    }
+
+    fn write(&self, c: CollectionId, records: &[RecordWrite], progress: &mut dyn FnMut(u64)) -> Result<(), Error> {
+        {
+            let mut keyring = self.keyring()?;
+            let tx = keyring.transaction()?;
+            {
+                let mut stmt = tx.prepare_cached(
+                    "INSERT INTO subject_key(record_id, version, wrapped) VALUES (?1, ?2, ?3)
+                     ON CONFLICT(record_id) DO UPDATE SET version = excluded.version, wrapped = excluded.wrapped",
+                )?;
+                for k in records.iter().filter_map(|r| r.new_subject_key.as_ref()) {
+                    stmt.execute(params![&k.record.0[..], k.version, k.wrapped])?;
+                }
+            }
+            tx.commit()?;
+        }
+        let mut vault = self.vault()?;
+        let tx = vault.transaction()?;
+        {
+            let mut old_tokens = tx.prepare_cached("SELECT tokens FROM record WHERE collection_id = ?1 AND id = ?2")?;
+            let mut del_index = tx.prepare_cached(
+                "DELETE FROM blind_index WHERE collection_id = ?1 AND field = ?2 AND token = ?3 AND record_id = ?4",
+            )?;
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO record(collection_id, id, ext_token, key_version, fields, tokens, created, updated)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+            )?;
+            let mut update = tx.prepare_cached(
+                "UPDATE record SET ext_token = ?3, key_version = ?4, fields = ?5, tokens = ?6, updated = ?7
+                 WHERE collection_id = ?1 AND id = ?2",
+            )?;
+            let mut add_index = tx.prepare_cached(
+                "INSERT OR IGNORE INTO blind_index(collection_id, field, token, record_id) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            let t = now();
+            for (i, r) in records.iter().enumerate() {
+                let id = &r.id.0[..];
+                let tokens = encode_tokens(&r.tokens);
+                let existing: Option<Vec<u8>> = if r.new_subject_key.is_some() {
+                    None
+                } else {
+                    old_tokens.query_row(params![c.0, id], |row| row.get(0)).optional()?
+                };
+                match existing {
+                    Some(old) => {
+                        for (f, tok) in decode_tokens(&old)? {
+                            del_index.execute(params![c.0, f, &tok[..], id])?;
+                        }
+                        update.execute(params![c.0, id, &r.ext_token[..], r.key_version, r.fields, tokens, t])?;
+                    }
+                    None => {
+                        insert.execute(params![c.0, id, &r.ext_token[..], r.key_version, r.fields, tokens, t])?;
+                    }
+                }
+                for (f, tok) in &r.tokens {
+                    add_index.execute(params![c.0, f, &tok[..], id])?;
+                }
+                if i % 1000 == 999 {
+                    progress(i as u64 + 1);
+                }
+            }
+        }
+        tx.commit()?;
+        progress(records.len() as u64);
+        Ok(())
+    }
+
+    fn record(&self, c: CollectionId, id: RecordId) -> Result<Option<StoredRecord>, Error> {
+        let vault = self.vault()?;
+        let mut stmt = vault
+            .prepare_cached("SELECT key_version, fields, tokens FROM record WHERE collection_id = ?1 AND id = ?2")?;
+        let row: Option<(u32, Vec<u8>, Vec<u8>)> =
+            stmt.query_row(params![c.0, &id.0[..]], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()?;
+        row.map(|(key_version, fields, tokens)| {
+            Ok(StoredRecord { id, key_version, fields, tokens: decode_tokens(&tokens)? })
+        })
+        .transpose()
+    }
+
+    fn find(&self, c: CollectionId, field: u8, token: &Token) -> Result<Vec<RecordId>, Error> {
+        let vault = self.vault()?;
+        let mut stmt = vault.prepare_cached(
+            "SELECT record_id FROM blind_index WHERE collection_id = ?1 AND field = ?2 AND token = ?3",
+        )?;
+        let rows = stmt.query_map(params![c.0, field, &token[..]], |r| r.get::<_, Vec<u8>>(0))?;
+        rows.map(|r| record_id(r?)).collect()
+    }
+
+    fn erase(&self, c: CollectionId, id: RecordId) -> Result<Erased, Error> {
+        let rid = &id.0[..];
+        let mut vault = self.vault()?;
+        let row: Option<(Vec<u8>, Vec<u8>)> = vault
+            .query_row("SELECT ext_token, tokens FROM record WHERE collection_id = ?1 AND id = ?2", params![c.0, rid], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        let Some((ext_token, tokens)) = row else {
+            let before: Option<i64> = vault
+                .query_row("SELECT erased FROM tombstone WHERE collection_id = ?1 AND id = ?2", params![c.0, rid], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            return Ok(before.map_or(Erased::Unknown, Erased::Before));
+        };
+        // Destroy the key first: from this commit on, the subject's data is unreadable everywhere.
+        {
+            let mut keyring = self.keyring()?;
+            let tx = keyring.transaction()?;
+            tx.execute("DELETE FROM subject_key WHERE record_id = ?1", [rid])?;
+            tx.commit()?;
+            keyring.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        }
+        let tx = vault.transaction()?;
+        for (f, tok) in decode_tokens(&tokens)? {
+            tx.execute(
+                "DELETE FROM blind_index WHERE collection_id = ?1 AND field = ?2 AND token = ?3 AND record_id = ?4",
+                params![c.0, f, &tok[..], rid],
+            )?;
+        }
+        tx.execute("DELETE FROM record WHERE collection_id = ?1 AND id = ?2", params![c.0, rid])?;
+        tx.execute(
+            "INSERT OR REPLACE INTO tombstone(collection_id, id, ext_token, erased) VALUES (?1, ?2, ?3, ?4)",
+            params![c.0, rid, ext_token, now()],
+        )?;
+        tx.commit()?;
+        Ok(Erased::Now)
+    }
+
+    fn tombstone(&self, c: CollectionId, id: RecordId) -> Result<Option<i64>, Error> {
+        Ok(self
+            .vault()?
+            .query_row("SELECT erased FROM tombstone WHERE collection_id = ?1 AND id = ?2", params![c.0, &id.0[..]], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    fn count(&self, c: CollectionId) -> Result<u64, Error> {
+        let n: i64 =
+            self.vault()?.query_row("SELECT count(*) FROM record WHERE collection_id = ?1", [c.0], |r| r.get(0))?;
+        Ok(n as u64)
+    }
+}

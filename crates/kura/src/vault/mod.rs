@@ -1,0 +1,715 @@
+//! The vault: the one handle every face (CLI, HTTP API, console) calls.
+//!
+//! Personal data travels one road. Writes: validate and normalise ([`input`]) → encrypt under the subject's
+//! key → store. Reads: check the [`Access`] (who, why) → read ciphertext → decrypt → hand out [`Plain`]
+//! values. Plaintext exists only inside [`Plain`], which the vault creates after an access passed the
+//! gateway in [`Vault::reveal`]; the access log (which must be written before data is returned) hooks in there.
+//!
+//! Key use: each record has its own random subject key, wrapped under the collection's subject-wrapping key
+//! (itself wrapped by the key provider's root key). Each field is sealed with XChaCha20-Poly1305 under the
+//! subject key with associated data binding collection, record id, field name and key version, so a
+//! ciphertext moved to another record or field fails to open.
+
+pub mod codec;
+pub mod input;
+pub mod value;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use rayon::prelude::*;
+
+pub use self::input::{Problem, Values};
+pub use self::value::Plain;
+use crate::card::{Pan, Tokenizer};
+use crate::crypto::{self, BlindIndex, SecretKey, Token};
+use crate::id::{CollectionId, RecordId};
+use crate::keys::{self, KeyProvider};
+use crate::normalize;
+use crate::schema::{self, FieldType, Schema};
+use crate::store::{self, DataKey, Erased, RecordWrite, Store, SubjectKey};
+
+const PURPOSE_WRAP: &str = "subject-wrap";
+const PURPOSE_INDEX: &str = "blind-index";
+const PURPOSE_TOKEN: &str = "token";
+
+/// Who is asking and why. Every read states a purpose (a ticket or order number).
+#[derive(Debug, Clone)]
+pub struct Access {
+    principal: String,
+    purpose: String,
+    origin: String,
+}
+
+/// An access was refused before anything was read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AccessError {
+    /// No purpose was given.
+    #[error("every access must state its purpose (a ticket or order number), e.g. `--purpose TICKET-123`")]
+    NoPurpose,
+    /// The purpose or principal is malformed.
+    #[error("{0} must be 1 to 200 printable characters")]
+    Malformed(&'static str),
+}
+
+impl Access {
+    /// An access by `principal` for `purpose`, from `origin` (CLI user@host, or client address).
+    pub fn new(principal: &str, purpose: &str, origin: &str) -> Result<Access, AccessError> {
+        let ok = |s: &str| !s.trim().is_empty() && s.chars().count() <= 200 && !s.chars().any(char::is_control);
+        if purpose.trim().is_empty() {
+            return Err(AccessError::NoPurpose);
+        }
+        if !ok(purpose) {
+            return Err(AccessError::Malformed("purpose"));
+        }
+        if !ok(principal) {
+            return Err(AccessError::Malformed("principal"));
+        }
+        Ok(Access { principal: principal.trim().to_owned(), purpose: purpose.trim().to_owned(), origin: origin.to_owned() })
+    }
+
+    /// Who.
+    pub fn principal(&self) -> &str {
+        &self.principal
+    }
+    /// Why.
+    pub fn purpose(&self) -> &str {
+        &self.purpose
+    }
+    /// From where.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+}
+
+/// Opening or creating a vault failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    /// The key provider cannot open this vault's keys.
+    #[error("the key file does not belong to this vault, or the vault's keyring was altered")]
+    WrongKey,
+    /// Not initialised.
+    #[error("this database is not an initialised kura vault (run `kura init`)")]
+    NotAVault,
+    /// Already initialised.
+    #[error("a kura vault already exists here")]
+    Exists,
+    /// Key provider failure.
+    #[error(transparent)]
+    Keys(#[from] keys::Error),
+    /// A stored schema is invalid.
+    #[error("stored schema of collection `{0}` is invalid")]
+    Schema(String),
+}
+
+/// Creating a collection failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CollectionError {
+    /// The schema was refused.
+    #[error(transparent)]
+    Schema(#[from] schema::Error),
+    /// Storage failed (including: it already exists).
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    /// Key provider failure.
+    #[error(transparent)]
+    Keys(#[from] keys::Error),
+    /// Card tokeniser could not be set up.
+    #[error("card tokenisation key is unusable")]
+    Tokenizer,
+}
+
+/// A read (get or find) failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadError {
+    /// No such collection.
+    #[error("no collection named `{0}` (see `kura collection list`)")]
+    UnknownCollection(String),
+    /// No such field.
+    #[error("collection `{collection}` has no field `{field}`")]
+    UnknownField {
+        /// Collection.
+        collection: String,
+        /// Field.
+        field: String,
+    },
+    /// The field has no blind index.
+    #[error("field `{0}` is not searchable (mark it `searchable = true` in the schema)")]
+    NotSearchable(String),
+    /// The query value is not valid for the field.
+    #[error("search value for `{field}` is not valid: {reason}")]
+    Query {
+        /// Field.
+        field: String,
+        /// Why.
+        reason: String,
+    },
+    /// No such record.
+    #[error("no record `{0}`")]
+    NotFound(RecordId),
+    /// No record has that external id.
+    #[error("no record in `{0}` has that external id")]
+    UnknownExternalId(String),
+    /// The record was erased.
+    #[error("record `{0}` was erased (crypto-shredded); its data no longer exists")]
+    Erased(RecordId),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    /// Keys missing or wrong.
+    #[error("record `{0}` cannot be decrypted: its key is missing or does not match (erased, or the database was altered)")]
+    Undecryptable(RecordId),
+    /// Stored data damaged.
+    #[error("record `{0}` is damaged")]
+    Damaged(RecordId),
+}
+
+/// A write (import or update) failed; nothing was written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WriteError {
+    /// Read side failure (unknown collection, record, …).
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// Invalid values.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<Problem>),
+    /// The same external id appears twice in one write.
+    #[error("external id appears on more than one row (rows {0} and {1})")]
+    DuplicateExternal(usize, usize),
+    /// The new external id belongs to another record.
+    #[error("another record already has that external id")]
+    ExternalTaken,
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] store::Error),
+}
+
+/// An erasure failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EraseError {
+    /// Read side failure.
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] store::Error),
+}
+
+/// How card numbers are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CardView {
+    /// `4111 11•• •••• 1111`.
+    #[default]
+    Masked,
+    /// The FF1 token.
+    Token,
+    /// The full number (detokenised).
+    Full,
+}
+
+/// A decrypted field.
+#[derive(Debug, Clone)]
+pub struct FieldValue {
+    /// Field name.
+    pub name: String,
+    /// Field type.
+    pub kind: FieldType,
+    /// The value, if present.
+    pub value: Option<Plain>,
+}
+
+/// A decrypted record.
+#[derive(Debug, Clone)]
+pub struct Record {
+    /// Id.
+    pub id: RecordId,
+    /// Fields in schema order.
+    pub fields: Vec<FieldValue>,
+}
+
+impl Record {
+    /// A field's value by name.
+    pub fn value(&self, name: &str) -> Option<&str> {
+        self.fields.iter().find(|f| f.name == name).and_then(|f| f.value.as_ref()).map(Plain::expose)
+    }
+}
+
+/// What a write did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteSummary {
+    /// New records.
+    pub inserted: u64,
+    /// Records replaced (same external id).
+    pub updated: u64,
+}
+
+/// What an erasure did, reported exactly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EraseReport {
+    /// Destroyed now.
+    Erased {
+        /// Record.
+        id: RecordId,
+        /// Fields that were stored.
+        fields: usize,
+        /// Blind-index entries removed.
+        index_entries: usize,
+    },
+    /// Already erased at this Unix time.
+    AlreadyErased {
+        /// Record.
+        id: RecordId,
+        /// When.
+        at: i64,
+    },
+}
+
+/// A collection with its keys unwrapped.
+struct Loaded {
+    id: CollectionId,
+    schema: Schema,
+    wrap_keys: BTreeMap<u32, SecretKey>,
+    current: u32,
+    index: Vec<Option<BlindIndex>>,
+    tokenizer: Tokenizer,
+}
+
+impl Loaded {
+    fn current_wrap(&self) -> Option<(u32, &SecretKey)> {
+        self.wrap_keys.get(&self.current).map(|k| (self.current, k))
+    }
+
+    fn subject_ad(&self, id: RecordId, version: u32) -> Vec<u8> {
+        crypto::context("kura/subject/v1", &[self.schema.name.as_bytes(), &id.0, &version.to_be_bytes()])
+    }
+
+    fn field_ad(&self, id: RecordId, field: &str, key_version: u32) -> Vec<u8> {
+        crypto::context(
+            "kura/field/v1",
+            &[self.schema.name.as_bytes(), &id.0, field.as_bytes(), &key_version.to_be_bytes()],
+        )
+    }
+
+    fn unwrap_subject(&self, k: &SubjectKey) -> Option<SecretKey> {
+        let wrap = self.wrap_keys.get(&k.version)?;
+        let pt = crypto::open(wrap, &self.subject_ad(k.record, k.version), &k.wrapped).ok()?;
+        SecretKey::from_slice(&pt)
+    }
+
+    fn tokens(&self, values: &Values) -> Vec<(u8, Token)> {
+        values
+            .canonical
+            .iter()
+            .enumerate()
+            .filter_map(|(pos, c)| {
+                let idx = self.index.get(pos)?.as_ref()?;
+                Some((pos as u8, idx.token(c.as_ref()?.expose())))
+            })
+            .collect()
+    }
+
+    fn seal_fields(&self, id: RecordId, key: &SecretKey, key_version: u32, values: &Values) -> Vec<u8> {
+        let mut blob = Vec::with_capacity(values.values.len() * 64);
+        for (pos, (field, v)) in self.schema.fields.iter().zip(values.values.iter()).enumerate() {
+            if let Some(v) = v {
+                let sealed = crypto::seal(key, &self.field_ad(id, &field.name, key_version), v.expose().as_bytes());
+                codec::push(&mut blob, pos as u8, &sealed);
+            }
+        }
+        blob
+    }
+}
+
+fn label(collection: &str, purpose: &str, version: u32) -> String {
+    format!("collection/{collection}/{purpose}/v{version}")
+}
+
+/// The vault.
+pub struct Vault {
+    store: Box<dyn Store>,
+    keys: Box<dyn KeyProvider>,
+    collections: RwLock<HashMap<String, Arc<Loaded>>>,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vault").field("store", &self.store).field("keys", &self.keys).finish_non_exhaustive()
+    }
+}
+
+const META_CHECK: &str = "key_check";
+
+impl Vault {
+    /// Initialises a new vault in `store`, bound to the key provider's root key.
+    pub fn create(store: Box<dyn Store>, keys: Box<dyn KeyProvider>) -> Result<Vault, OpenError> {
+        if store.meta(META_CHECK)?.is_some() {
+            return Err(OpenError::Exists);
+        }
+        let check = keys.wrap("vault/check", &SecretKey::generate())?;
+        store.set_meta("format", "kura-vault/1")?;
+        store.set_meta(META_CHECK, &B64.encode(check))?;
+        Ok(Vault { store, keys, collections: RwLock::new(HashMap::new()) })
+    }
+
+    /// Opens an existing vault; fails if the key provider does not hold this vault's root key.
+    pub fn open(store: Box<dyn Store>, keys: Box<dyn KeyProvider>) -> Result<Vault, OpenError> {
+        let check = store.meta(META_CHECK)?.ok_or(OpenError::NotAVault)?;
+        let check = B64.decode(check).map_err(|_| OpenError::WrongKey)?;
+        keys.unwrap("vault/check", &check).map_err(|_| OpenError::WrongKey)?;
+        let vault = Vault { store, keys, collections: RwLock::new(HashMap::new()) };
+        for row in vault.store.collections()? {
+            let schema = Schema::from_toml(&row.schema).map_err(|_| OpenError::Schema(row.name.clone()))?;
+            let loaded = vault.load(row.id, schema).map_err(|e| match e {
+                CollectionError::Store(s) => OpenError::Store(s),
+                _ => OpenError::WrongKey,
+            })?;
+            if let Ok(mut map) = vault.collections.write() {
+                map.insert(row.name, Arc::new(loaded));
+            }
+        }
+        Ok(vault)
+    }
+
+    /// The storage backend's name.
+    pub fn backend(&self) -> &'static str {
+        self.store.backend()
+    }
+
+    /// The key provider's description.
+    pub fn key_provider(&self) -> String {
+        self.keys.describe()
+    }
+
+    fn load(&self, id: CollectionId, schema: Schema) -> Result<Loaded, CollectionError> {
+        let mut wrap_keys = BTreeMap::new();
+        let mut index_key = None;
+        let mut token_key = None;
+        for k in self.store.data_keys(&schema.name)? {
+            let key = self.keys.unwrap(&label(&schema.name, &k.purpose, k.version), &k.wrapped)?;
+            match k.purpose.as_str() {
+                PURPOSE_WRAP => {
+                    wrap_keys.insert(k.version, key);
+                }
+                PURPOSE_INDEX => index_key = Some(key),
+                PURPOSE_TOKEN => token_key = Some(key),
+                _ => {}
+            }
+        }
+        let (Some(index_key), Some(token_key)) = (index_key, token_key) else {
+            return Err(CollectionError::Keys(keys::Error::Unwrap));
+        };
+        let current = wrap_keys.keys().next_back().copied().ok_or(CollectionError::Keys(keys::Error::Unwrap))?;
+        let index =
+            schema.fields.iter().map(|f| f.indexed().then(|| BlindIndex::new(&index_key, &f.name))).collect();
+        let tokenizer = Tokenizer::new(&token_key).map_err(|_| CollectionError::Tokenizer)?;
+        Ok(Loaded { id, schema, wrap_keys, current, index, tokenizer })
+    }
+
+    /// Creates a collection from a validated schema, with fresh keys.
+    pub fn create_collection(&self, schema: Schema) -> Result<(), CollectionError> {
+        schema.validate()?;
+        let text = toml::to_string(&schema).map_err(|e| schema::Error::Syntax(e.to_string()))?;
+        let mut keys = Vec::new();
+        for purpose in [PURPOSE_WRAP, PURPOSE_INDEX, PURPOSE_TOKEN] {
+            let key = SecretKey::generate();
+            let wrapped = self.keys.wrap(&label(&schema.name, purpose, 1), &key)?;
+            keys.push(DataKey { purpose: purpose.to_owned(), version: 1, wrapped });
+        }
+        let id = self.store.create_collection(&schema.name, &text, &keys)?;
+        let loaded = self.load(id, schema)?;
+        if let Ok(mut map) = self.collections.write() {
+            map.insert(loaded.schema.name.clone(), Arc::new(loaded));
+        }
+        Ok(())
+    }
+
+    /// Names and schemas of all collections.
+    pub fn collections(&self) -> Vec<Schema> {
+        let mut out: Vec<Schema> = self
+            .collections
+            .read()
+            .map(|m| m.values().map(|l| l.schema.clone()).collect())
+            .unwrap_or_default();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out
+    }
+
+    fn collection(&self, name: &str) -> Result<Arc<Loaded>, ReadError> {
+        self.collections
+            .read()
+            .ok()
+            .and_then(|m| m.get(name).cloned())
+            .ok_or_else(|| ReadError::UnknownCollection(name.to_owned()))
+    }
+
+    /// The schema of a collection.
+    pub fn schema(&self, collection: &str) -> Result<Schema, ReadError> {
+        Ok(self.collection(collection)?.schema.clone())
+    }
+
+    /// The number of live records in a collection.
+    pub fn count(&self, collection: &str) -> Result<u64, ReadError> {
+        let c = self.collection(collection)?;
+        Ok(self.store.count(c.id)?)
+    }
+
+    /// Writes validated rows: a row whose external id is already stored replaces that record (same id, same
+    /// subject key); others become new records. All or nothing. `progress` is told how many rows were written.
+    pub fn write(
+        &self,
+        collection: &str,
+        rows: Vec<Values>,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<WriteSummary, WriteError> {
+        let c = self.collection(collection)?;
+        let ext_pos = c.schema.external_id_position();
+        let ext_index = c.index.get(ext_pos).and_then(|i| i.as_ref()).ok_or(ReadError::NotSearchable(
+            c.schema.fields.get(ext_pos).map(|f| f.name.clone()).unwrap_or_default(),
+        ))?;
+        let mut ext_tokens = Vec::with_capacity(rows.len());
+        let mut seen: HashMap<Token, usize> = HashMap::with_capacity(rows.len());
+        for (i, row) in rows.iter().enumerate() {
+            let ext = row.external_id(&c.schema).ok_or_else(|| {
+                WriteError::Invalid(vec![Problem {
+                    field: c.schema.fields.get(ext_pos).map(|f| f.name.clone()).unwrap_or_default(),
+                    reason: "a value is required".to_owned(),
+                }])
+            })?;
+            let t = ext_index.token(ext);
+            if let Some(first) = seen.insert(t, i) {
+                return Err(WriteError::DuplicateExternal(first + 1, i + 1));
+            }
+            ext_tokens.push(t);
+        }
+        let existing: HashMap<Token, RecordId> = self.store.by_external(c.id, &ext_tokens)?.into_iter().collect();
+        let existing_ids: Vec<RecordId> = existing.values().copied().collect();
+        let mut keys: HashMap<RecordId, (u32, SecretKey)> = HashMap::with_capacity(existing_ids.len());
+        for k in self.store.subject_keys(&existing_ids)? {
+            let key = c.unwrap_subject(&k).ok_or(ReadError::Undecryptable(k.record))?;
+            keys.insert(k.record, (k.version, key));
+        }
+        let (wrap_version, wrap_key) = c.current_wrap().ok_or(ReadError::Undecryptable(RecordId([0; 16])))?;
+        let writes: Vec<Result<RecordWrite, ReadError>> = rows
+            .par_iter()
+            .zip(ext_tokens.par_iter())
+            .map(|(row, ext)| {
+                let tokens = c.tokens(row);
+                match existing.get(ext) {
+                    Some(id) => {
+                        let (version, key) = keys.get(id).ok_or(ReadError::Undecryptable(*id))?;
+                        Ok(RecordWrite {
+                            id: *id,
+                            ext_token: *ext,
+                            key_version: *version,
+                            fields: c.seal_fields(*id, key, *version, row),
+                            tokens,
+                            new_subject_key: None,
+                        })
+                    }
+                    None => {
+                        let id = RecordId::generate();
+                        let key = SecretKey::generate();
+                        let wrapped = crypto::seal(wrap_key, &c.subject_ad(id, wrap_version), key.expose());
+                        Ok(RecordWrite {
+                            id,
+                            ext_token: *ext,
+                            key_version: wrap_version,
+                            fields: c.seal_fields(id, &key, wrap_version, row),
+                            tokens,
+                            new_subject_key: Some(SubjectKey { record: id, version: wrap_version, wrapped }),
+                        })
+                    }
+                }
+            })
+            .collect();
+        let writes: Vec<RecordWrite> = writes.into_iter().collect::<Result<_, _>>()?;
+        let updated = writes.iter().filter(|w| w.new_subject_key.is_none()).count() as u64;
+        self.store.write(c.id, &writes, progress)?;
+        Ok(WriteSummary { inserted: writes.len() as u64 - updated, updated })
+    }
+
+    /// The gateway: the only place stored ciphertext becomes [`Plain`] values.
+    fn reveal(&self, _access: &Access, c: &Loaded, id: RecordId, view: CardView) -> Result<Record, ReadError> {
+        let stored = match self.store.record(c.id, id)? {
+            Some(r) => r,
+            None if self.store.tombstone(c.id, id)?.is_some() => return Err(ReadError::Erased(id)),
+            None => return Err(ReadError::NotFound(id)),
+        };
+        let key = self
+            .store
+            .subject_keys(&[id])?
+            .first()
+            .and_then(|k| c.unwrap_subject(k))
+            .ok_or(ReadError::Undecryptable(id))?;
+        let mut values: Vec<Option<Plain>> = vec![None; c.schema.fields.len()];
+        for (pos, sealed) in codec::split(&stored.fields).map_err(|_| ReadError::Damaged(id))? {
+            let field = c.schema.fields.get(pos as usize).ok_or(ReadError::Damaged(id))?;
+            let pt = crypto::open(&key, &c.field_ad(id, &field.name, stored.key_version), sealed)
+                .map_err(|_| ReadError::Undecryptable(id))?;
+            let text = String::from_utf8(pt.to_vec()).map_err(|_| ReadError::Damaged(id))?;
+            let shown = if field.kind == FieldType::CardNumber {
+                let pan = Pan::parse(&text).map_err(|_| ReadError::Damaged(id))?;
+                match view {
+                    CardView::Masked => pan.masked(),
+                    CardView::Token => c.tokenizer.tokenise(&pan).map_err(|_| ReadError::Damaged(id))?,
+                    CardView::Full => text,
+                }
+            } else {
+                text
+            };
+            if let Some(slot) = values.get_mut(pos as usize) {
+                *slot = Some(Plain::new(shown));
+            }
+        }
+        Ok(Record {
+            id,
+            fields: c
+                .schema
+                .fields
+                .iter()
+                .zip(values)
+                .map(|(f, value)| FieldValue { name: f.name.clone(), kind: f.kind, value })
+                .collect(),
+        })
+    }
+
+    /// Reads one record.
+    pub fn get(&self, access: &Access, collection: &str, id: RecordId, view: CardView) -> Result<Record, ReadError> {
+        let c = self.collection(collection)?;
+        self.reveal(access, &c, id, view)
+    }
+
+    /// The record ids whose `field` equals `query` after normalisation, found through the blind index without
+    /// decrypting anything.
+    pub fn find_ids(&self, collection: &str, field: &str, query: &str) -> Result<Vec<RecordId>, ReadError> {
+        let c = self.collection(collection)?;
+        let pos = c.schema.position(field).ok_or_else(|| ReadError::UnknownField {
+            collection: collection.to_owned(),
+            field: field.to_owned(),
+        })?;
+        let f = c.schema.fields.get(pos).ok_or(ReadError::NotSearchable(field.to_owned()))?;
+        let idx = c.index.get(pos).and_then(|i| i.as_ref()).ok_or_else(|| ReadError::NotSearchable(field.to_owned()))?;
+        let canonical = if f.kind == FieldType::CardNumber {
+            Pan::parse(query)
+                .map(|p| p.digits().to_owned())
+                .map_err(|e| ReadError::Query { field: field.to_owned(), reason: e.to_string() })?
+        } else {
+            normalize::canonical(f.kind, query)
+                .map_err(|e| ReadError::Query { field: field.to_owned(), reason: e.to_string() })?
+        };
+        let token = idx.token(&canonical);
+        Ok(self.store.find(c.id, pos as u8, &token)?)
+    }
+
+    /// Finds records by exact match on a searchable field and reads them (at most `limit`).
+    pub fn find(
+        &self,
+        access: &Access,
+        collection: &str,
+        field: &str,
+        query: &str,
+        limit: usize,
+        view: CardView,
+    ) -> Result<Vec<Record>, ReadError> {
+        let ids = self.find_ids(collection, field, query)?;
+        let c = self.collection(collection)?;
+        ids.into_iter().take(limit).map(|id| self.reveal(access, &c, id, view)).collect()
+    }
+
+    /// The record id for an external id.
+    pub fn by_external_id(&self, collection: &str, external_id: &str) -> Result<RecordId, ReadError> {
+        let c = self.collection(collection)?;
+        let pos = c.schema.external_id_position();
+        let name = c.schema.fields.get(pos).map(|f| f.name.clone()).unwrap_or_default();
+        self.find_ids(collection, &name, external_id)?
+            .first()
+            .copied()
+            .ok_or_else(|| ReadError::UnknownExternalId(collection.to_owned()))
+    }
+
+    /// Changes some fields of one record (`None` or empty clears an optional field). Validated like an import.
+    pub fn update(
+        &self,
+        access: &Access,
+        collection: &str,
+        id: RecordId,
+        changes: &[(String, Option<String>)],
+    ) -> Result<(), WriteError> {
+        let c = self.collection(collection)?;
+        for (name, _) in changes {
+            if c.schema.position(name).is_none() {
+                return Err(ReadError::UnknownField { collection: collection.to_owned(), field: name.clone() }.into());
+            }
+            if c.schema.field(name).is_some_and(|f| f.derived_from.is_some()) {
+                return Err(WriteError::Invalid(vec![Problem {
+                    field: name.clone(),
+                    reason: "is derived and cannot be set".to_owned(),
+                }]));
+            }
+        }
+        let current = self.reveal(access, &c, id, CardView::Full)?;
+        let mut raw: Vec<Option<String>> =
+            current.fields.iter().map(|f| f.value.as_ref().map(|v| v.expose().to_owned())).collect();
+        for (name, value) in changes {
+            if let Some(slot) = c.schema.position(name).and_then(|p| raw.get_mut(p)) {
+                *slot = value.clone();
+            }
+        }
+        let borrowed: Vec<Option<&str>> = raw.iter().map(|v| v.as_deref()).collect();
+        let values = input::validate(&c.schema, &borrowed).map_err(WriteError::Invalid)?;
+        let old_ext = current.fields.get(c.schema.external_id_position()).and_then(|f| f.value.as_ref());
+        let new_ext = values.values.get(c.schema.external_id_position()).and_then(|v| v.as_ref());
+        if old_ext.map(Plain::expose) != new_ext.map(Plain::expose) {
+            match self.by_external_id(collection, new_ext.map(Plain::expose).unwrap_or("")) {
+                Ok(other) if other != id => return Err(WriteError::ExternalTaken),
+                Ok(_) | Err(ReadError::UnknownExternalId(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let ext_pos = c.schema.external_id_position();
+        let ext_token = c
+            .index
+            .get(ext_pos)
+            .and_then(|i| i.as_ref())
+            .zip(values.external_id(&c.schema))
+            .map(|(i, e)| i.token(e))
+            .ok_or(ReadError::NotSearchable(String::new()))?;
+        let k = self.store.subject_keys(&[id])?.into_iter().next().ok_or(ReadError::Undecryptable(id))?;
+        let key = c.unwrap_subject(&k).ok_or(ReadError::Undecryptable(id))?;
+        let write = RecordWrite {
+            id,
+            ext_token,
+            key_version: k.version,
+            fields: c.seal_fields(id, &key, k.version, &values),
+            tokens: c.tokens(&values),
+            new_subject_key: None,
+        };
+        self.store.write(c.id, &[write], &mut |_| {})?;
+        Ok(())
+    }
+
+    /// Erases one person: destroys their subject key (crypto-shredding), then their record and index entries.
+    /// Never silently does nothing: an unknown record is an error, an earlier erasure is reported with its time.
+    pub fn erase(&self, _access: &Access, collection: &str, id: RecordId) -> Result<EraseReport, EraseError> {
+        let c = self.collection(collection)?;
+        let before = self.store.record(c.id, id)?;
+        let fields = before.as_ref().map(|r| codec::split(&r.fields).map(|v| v.len()).unwrap_or(0)).unwrap_or(0);
+        let index_entries = before.as_ref().map(|r| r.tokens.len()).unwrap_or(0);
+        match self.store.erase(c.id, id)? {
+            Erased::Now => Ok(EraseReport::Erased { id, fields, index_entries }),
+            Erased::Before(at) => Ok(EraseReport::AlreadyErased { id, at }),
+            Erased::Unknown => Err(ReadError::NotFound(id).into()),
+        }
+    }
+}

@@ -1,0 +1,254 @@
+//! Vault behaviour on every backend: round trips, search by any notation, binding of ciphertexts to their
+//! record and field, idempotent import, updates, erasure.
+
+use kura::store::RecordWrite;
+use kura::vault::{codec, CardView, EraseReport, ReadError, WriteError};
+
+use crate::support::{access, backends, consumer_csv, corporate_csv, import, rows};
+
+#[test]
+fn round_trip_and_search_by_other_notation() {
+    for fx in backends() {
+        let vault = fx.create();
+        let csv = corporate_csv(300, 11);
+        assert_eq!(import(&vault, "corporate-mobile", &csv), 300, "{}", fx.backend);
+        let people = rows(&csv);
+        let vault = {
+            drop(vault);
+            fx.open()
+        };
+        for p in people.iter().step_by(37) {
+            let id = vault.by_external_id("corporate-mobile", &p["employee_id"]).unwrap();
+            let r = vault.get(&access(), "corporate-mobile", id, CardView::Masked).unwrap();
+            for (k, v) in p {
+                let got = r.value(k).unwrap_or("");
+                assert_eq!(got, v.trim(), "{}: field {k}", fx.backend);
+            }
+            // The same phone typed internationally and with spaces finds the same person.
+            let digits: String = p["mobile"].chars().filter(char::is_ascii_digit).collect();
+            let intl = format!("+81 {} {}", &digits[1..3], &digits[3..]);
+            let found = vault.find_ids("corporate-mobile", "mobile", &intl).unwrap();
+            assert_eq!(found, vec![id], "{}", fx.backend);
+            // Name with different spacing.
+            let name = p["user_name"].replace([' ', '\u{3000}'], "");
+            assert!(vault.find_ids("corporate-mobile", "user_name", &name).unwrap().contains(&id));
+        }
+        assert!(matches!(
+            vault.find_ids("corporate-mobile", "department", "営業部"),
+            Err(ReadError::NotSearchable(_))
+        ));
+        assert!(matches!(vault.find_ids("nope", "mobile", "1"), Err(ReadError::UnknownCollection(_))));
+    }
+}
+
+#[test]
+fn ciphertext_swapped_between_records_or_fields_fails() {
+    for fx in backends() {
+        let vault = fx.create();
+        let csv = corporate_csv(10, 3);
+        import(&vault, "corporate-mobile", &csv);
+        let people = rows(&csv);
+        let a = vault.by_external_id("corporate-mobile", &people[0]["employee_id"]).unwrap();
+        let b = vault.by_external_id("corporate-mobile", &people[1]["employee_id"]).unwrap();
+        drop(vault);
+        let store = fx.store();
+        let cid = store.collections().unwrap()[0].id;
+        let ra = store.record(cid, a).unwrap().unwrap();
+        let rb = store.record(cid, b).unwrap().unwrap();
+        let ext_a = ra.tokens.iter().find(|(f, _)| *f == 0).unwrap().1;
+
+        // 1. B's sealed fields moved into A's row.
+        let moved = RecordWrite {
+            id: a,
+            ext_token: ext_a,
+            key_version: ra.key_version,
+            fields: rb.fields.clone(),
+            tokens: ra.tokens.clone(),
+            new_subject_key: None,
+        };
+        store.write(cid, &[moved], &mut |_| {}).unwrap();
+        let vault = fx.open();
+        assert!(matches!(vault.get(&access(), "corporate-mobile", a, CardView::Masked), Err(ReadError::Undecryptable(_))));
+        drop(vault);
+
+        // 2. Two of A's own fields exchanged (user_name ↔ department).
+        let parts = codec::split(&ra.fields).unwrap();
+        let mut swapped = Vec::new();
+        for (pos, sealed) in &parts {
+            let pos = match *pos {
+                2 => 3,
+                3 => 2,
+                p => p,
+            };
+            codec::push(&mut swapped, pos, sealed);
+        }
+        let w = RecordWrite { id: a, ext_token: ext_a, key_version: ra.key_version, fields: swapped, tokens: ra.tokens.clone(), new_subject_key: None };
+        store.write(cid, &[w], &mut |_| {}).unwrap();
+        let vault = fx.open();
+        assert!(matches!(vault.get(&access(), "corporate-mobile", a, CardView::Masked), Err(ReadError::Undecryptable(_))));
+
+        // 3. The original bytes put back read fine again: the failure came from the move, not from damage.
+        drop(vault);
+        let w = RecordWrite { id: a, ext_token: ext_a, key_version: ra.key_version, fields: ra.fields.clone(), tokens: ra.tokens.clone(), new_subject_key: None };
+        store.write(cid, &[w], &mut |_| {}).unwrap();
+        let vault = fx.open();
+        let r = vault.get(&access(), "corporate-mobile", a, CardView::Masked).unwrap();
+        assert_eq!(r.value("user_name").unwrap(), people[0]["user_name"]);
+        // B is untouched.
+        assert_eq!(vault.get(&access(), "corporate-mobile", b, CardView::Masked).unwrap().value("mobile").unwrap(), people[1]["mobile"]);
+    }
+}
+
+#[test]
+fn reimport_updates_instead_of_duplicating() {
+    for fx in backends() {
+        let vault = fx.create();
+        let csv = corporate_csv(50, 5);
+        import(&vault, "corporate-mobile", &csv);
+        let first = rows(&csv);
+        let id0 = vault.by_external_id("corporate-mobile", &first[0]["employee_id"]).unwrap();
+        // Same file again: nothing new.
+        import(&vault, "corporate-mobile", &csv);
+        assert_eq!(vault.count("corporate-mobile").unwrap(), 50, "{}", fx.backend);
+        // A changed department for the first person, same external id.
+        let text = String::from_utf8(csv.clone()).unwrap();
+        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        lines[1] = lines[1].replacen(&first[0]["department"], "品質保証部", 1);
+        let changed = (lines.join("\n") + "\n").into_bytes();
+        import(&vault, "corporate-mobile", &changed);
+        assert_eq!(vault.count("corporate-mobile").unwrap(), 50);
+        let same = vault.by_external_id("corporate-mobile", &first[0]["employee_id"]).unwrap();
+        assert_eq!(same, id0, "record id is stable across imports");
+        let r = vault.get(&access(), "corporate-mobile", id0, CardView::Masked).unwrap();
+        assert_eq!(r.value("department").unwrap(), "品質保証部");
+    }
+}
+
+#[test]
+fn update_validates_and_reindexes() {
+    for fx in backends() {
+        let vault = fx.create();
+        let csv = corporate_csv(20, 8);
+        import(&vault, "corporate-mobile", &csv);
+        let p = &rows(&csv)[4];
+        let id = vault.by_external_id("corporate-mobile", &p["employee_id"]).unwrap();
+        vault.update(&access(), "corporate-mobile", id, &[("mobile".into(), Some("080-9999-0001".into()))]).unwrap();
+        assert_eq!(vault.find_ids("corporate-mobile", "mobile", "08099990001").unwrap(), vec![id]);
+        assert!(vault.find_ids("corporate-mobile", "mobile", &p["mobile"]).unwrap().is_empty(), "old token removed");
+        let bad = vault.update(&access(), "corporate-mobile", id, &[("email".into(), Some("not-an-email".into()))]);
+        match bad {
+            Err(WriteError::Invalid(problems)) => {
+                assert_eq!(problems[0].field, "email");
+                assert!(!problems[0].reason.contains("not-an-email"), "error must not echo the value");
+            }
+            other => panic!("expected invalid, got {other:?}"),
+        }
+        let missing = vault.update(&access(), "corporate-mobile", id, &[("user_name".into(), None)]);
+        assert!(matches!(missing, Err(WriteError::Invalid(_))), "required field cannot be cleared");
+        let unknown = vault.update(&access(), "corporate-mobile", id, &[("cvv".into(), Some("123".into()))]);
+        assert!(unknown.is_err());
+        let r = vault.get(&access(), "corporate-mobile", id, CardView::Masked).unwrap();
+        assert_eq!(r.value("mobile").unwrap(), "080-9999-0001");
+        assert_eq!(r.value("email").unwrap(), p["email"]);
+    }
+}
+
+#[test]
+fn erasure_destroys_one_person_only() {
+    for fx in backends() {
+        let vault = fx.create();
+        let csv = corporate_csv(40, 9);
+        import(&vault, "corporate-mobile", &csv);
+        let people = rows(&csv);
+        let victim = vault.by_external_id("corporate-mobile", &people[7]["employee_id"]).unwrap();
+        let report = vault.erase(&access(), "corporate-mobile", victim).unwrap();
+        let EraseReport::Erased { fields, index_entries, .. } = report else { panic!("not erased: {report:?}") };
+        assert!(fields >= 9 && index_entries >= 5, "{fields} {index_entries}");
+        assert!(matches!(vault.get(&access(), "corporate-mobile", victim, CardView::Full), Err(ReadError::Erased(_))));
+        assert!(vault.find_ids("corporate-mobile", "mobile", &people[7]["mobile"]).unwrap().is_empty());
+        assert!(matches!(
+            vault.by_external_id("corporate-mobile", &people[7]["employee_id"]),
+            Err(ReadError::UnknownExternalId(_))
+        ));
+        assert!(matches!(vault.erase(&access(), "corporate-mobile", victim).unwrap(), EraseReport::AlreadyErased { .. }));
+        assert!(vault.erase(&access(), "corporate-mobile", kura::RecordId::generate()).is_err(), "unknown is an error");
+        assert_eq!(vault.count("corporate-mobile").unwrap(), 39);
+        for (i, p) in people.iter().enumerate().filter(|(i, _)| *i != 7) {
+            let id = vault.by_external_id("corporate-mobile", &p["employee_id"]).unwrap();
+            let r = vault.get(&access(), "corporate-mobile", id, CardView::Masked).unwrap();
+            assert_eq!(r.value("user_name").unwrap(), p["user_name"], "person {i} intact");
+        }
+        let store = fx.store();
+        assert!(store.subject_keys(&[victim]).unwrap().is_empty(), "subject key destroyed");
+    }
+}
+
+/// A backup of the vault database taken before the erasure cannot be read after it: the key is gone.
+#[test]
+fn erasure_reaches_backups() {
+    let fx = crate::support::backends().remove(0);
+    let vault = fx.create();
+    let csv = corporate_csv(15, 21);
+    import(&vault, "corporate-mobile", &csv);
+    let people = rows(&csv);
+    let victim = vault.by_external_id("corporate-mobile", &people[3]["employee_id"]).unwrap();
+    let other = vault.by_external_id("corporate-mobile", &people[4]["employee_id"]).unwrap();
+    drop(vault);
+    // Backup of the data file (consistent: no open connections, WAL checkpointed on close).
+    let db = fx.vault_dir().join("vault.db");
+    let backup = std::fs::read(&db).unwrap();
+    let vault = fx.open();
+    vault.erase(&access(), "corporate-mobile", victim).unwrap();
+    drop(vault);
+    // Restore the old data file next to the current keyring.
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(fx.vault_dir().join(format!("vault.db{suffix}")));
+    }
+    std::fs::write(&db, backup).unwrap();
+    let vault = fx.open();
+    assert!(matches!(
+        vault.get(&access(), "corporate-mobile", victim, CardView::Full),
+        Err(ReadError::Undecryptable(_))
+    ));
+    assert_eq!(
+        vault.get(&access(), "corporate-mobile", other, CardView::Full).unwrap().value("mobile").unwrap(),
+        people[4]["mobile"]
+    );
+}
+
+#[test]
+fn cards_are_tokenised_masked_and_searchable() {
+    for fx in backends() {
+        let vault = fx.create();
+        let csv = consumer_csv(60, 4);
+        import(&vault, "consumer-wireless", &csv);
+        for p in rows(&csv).iter().take(10) {
+            let id = vault.by_external_id("consumer-wireless", &p["customer_id"]).unwrap();
+            let pan: String = p["card_number"].chars().filter(char::is_ascii_digit).collect();
+            let full = vault.get(&access(), "consumer-wireless", id, CardView::Full).unwrap();
+            assert_eq!(full.value("card_number").unwrap(), pan);
+            assert_eq!(full.value("card_brand").unwrap(), p["card_brand"].to_uppercase().replace("AMERICAN EXPRESS", "AMEX"));
+            let masked = vault.get(&access(), "consumer-wireless", id, CardView::Masked).unwrap();
+            let m = masked.value("card_number").unwrap();
+            assert!(m.contains('•') && m.ends_with(&pan[pan.len() - 4..]) && m.starts_with(&pan[..4]));
+            let token = vault.get(&access(), "consumer-wireless", id, CardView::Token).unwrap();
+            let t = token.value("card_number").unwrap();
+            assert_eq!(t.len(), pan.len());
+            assert_ne!(t, pan);
+            assert!(kura::card::luhn_valid(t.as_bytes()));
+            assert_eq!(&t[t.len() - 4..], &pan[pan.len() - 4..]);
+            // Search by the card number typed with spaces.
+            let spaced: String = pan.chars().collect::<Vec<_>>().chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join(" ");
+            assert_eq!(vault.find_ids("consumer-wireless", "card_number", &spaced).unwrap(), vec![id]);
+        }
+    }
+}
+
+#[test]
+fn wrong_key_file_cannot_open_the_vault() {
+    let fx = crate::support::backends().remove(0);
+    drop(fx.create());
+    let other = fx.dir.path().join("other.key");
+    let keys = kura::keys::keyfile::KeyFile::create(&other, "x", &crate::support::pass(), kura::keys::keyfile::KdfParams::dangerous_for_tests()).unwrap();
+    assert!(matches!(kura::Vault::open(fx.store(), Box::new(keys)), Err(kura::vault::OpenError::WrongKey)));
+}

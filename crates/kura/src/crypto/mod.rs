@@ -2,23 +2,26 @@
 //!
 //! Every primitive comes from a vetted RustCrypto crate; this module only composes them:
 //! - [`SecretKey`]: 256-bit key material that is zeroised on drop and never printed.
-//! - [`seal`] / [`open`]: XChaCha20-Poly1305 with a random 192-bit nonce per message, so nonces never need
-//!   coordinating and the number of messages per key is practically unbounded. The associated data binds a
-//!   ciphertext to its context (collection, record, field, key version): moved anywhere else it fails to open.
+//! - [`seal`] / [`open`]: AES-256-GCM-SIV (RFC 8452) with a random 96-bit nonce per message. GCM-SIV is
+//!   nonce-misuse resistant: even a repeated nonce only reveals that two identical plaintexts are identical,
+//!   never the key stream, and its random-nonce bounds allow far more messages per key than any vault writes
+//!   (most keys here are per-record keys that seal a dozen values). With AES-NI it is about three times faster
+//!   than XChaCha20-Poly1305 on the short values a vault stores. The associated data binds a ciphertext to its
+//!   context (collection, record, field, key version): moved anywhere else it fails to open.
 //! - [`BlindIndex`]: HMAC-SHA-256 over a canonical value under a per-collection, per-field key, truncated to
 //!   128 bits. Equal canonical values give equal tokens; without the key a token reveals nothing and cannot be
 //!   confirmed by guessing.
 
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use aes_gcm_siv::aead::{Aead, KeyInit, Payload};
+use aes_gcm_siv::{Aes256GcmSiv, Nonce};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-/// Nonce length of XChaCha20-Poly1305.
-pub const NONCE_LEN: usize = 24;
+/// Nonce length of AES-256-GCM-SIV.
+pub const NONCE_LEN: usize = 12;
 /// Authentication tag length.
 pub const TAG_LEN: usize = 16;
 /// Length of a blind-index token.
@@ -91,13 +94,15 @@ pub enum OpenError {
 
 /// Encrypts `plaintext` under `key`, bound to `ad`. Output: nonce ‖ ciphertext ‖ tag.
 pub fn seal(key: &SecretKey, ad: &[u8], plaintext: &[u8]) -> Vec<u8> {
-    let cipher = XChaCha20Poly1305::new(key.expose().into());
+    let cipher = Aes256GcmSiv::new(key.expose().into());
+    // Nonces come from the thread-local CSPRNG (ChaCha, seeded and periodically reseeded from the OS):
+    // uniqueness is what matters, and a system call per field would dominate bulk imports.
     let mut nonce = [0u8; NONCE_LEN];
-    rand::rngs::OsRng.fill_bytes(&mut nonce);
+    rand::thread_rng().fill_bytes(&mut nonce);
     let mut out = Vec::with_capacity(NONCE_LEN + plaintext.len() + TAG_LEN);
     out.extend_from_slice(&nonce);
-    // Encryption with XChaCha20-Poly1305 only fails for plaintexts over 256 GiB; values are far smaller.
-    match cipher.encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext, aad: ad }) {
+    // Encryption only fails for plaintexts over 64 GiB; values are far smaller.
+    match cipher.encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: ad }) {
         Ok(ct) => out.extend_from_slice(&ct),
         Err(_) => out.clear(),
     }
@@ -110,9 +115,9 @@ pub fn open(key: &SecretKey, ad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u
         return Err(OpenError::Truncated);
     }
     let (nonce, ct) = sealed.split_at(NONCE_LEN);
-    let cipher = XChaCha20Poly1305::new(key.expose().into());
+    let cipher = Aes256GcmSiv::new(key.expose().into());
     cipher
-        .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad: ad })
+        .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: ad })
         .map(Zeroizing::new)
         .map_err(|_| OpenError::Authentication)
 }
@@ -187,7 +192,7 @@ mod tests {
         assert_eq!(open(&k, &ad3, &sealed), Err(OpenError::Authentication));
         assert_eq!(open(&SecretKey::generate(), &ad1, &sealed), Err(OpenError::Authentication));
         let mut flipped = sealed.clone();
-        flipped[30] ^= 1;
+        flipped[20] ^= 1;
         assert_eq!(open(&k, &ad1, &flipped), Err(OpenError::Authentication));
         assert_eq!(open(&k, &ad1, &sealed[..20]), Err(OpenError::Truncated));
     }

@@ -2,7 +2,7 @@
 //! derived from a passphrase with Argon2id.
 //!
 //! The file is JSON (format `kura-key-file/1`): KDF parameters and salt, and the root key sealed with
-//! XChaCha20-Poly1305 whose associated data binds the format, the vault id and the KDF parameters, so
+//! AES-256-GCM-SIV whose associated data binds the format, the vault id and the KDF parameters, so
 //! weakening the parameters in the file makes it fail to open. It is written with mode 0600 and never
 //! overwritten. A wrong passphrase and a damaged file give the same error, by design.
 

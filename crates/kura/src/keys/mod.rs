@@ -6,7 +6,7 @@
 //!        subject-wrapping key (versioned) ── wraps one key per data subject (record)
 //!        blind-index key                  ── HMAC keys per field
 //!        tokenisation key                 ── FF1 for card numbers
-//!   subject key ── encrypts that person's fields (XChaCha20-Poly1305)
+//!   subject key ── encrypts that person's fields (AES-256-GCM-SIV)
 //! ```
 //! Keys never sit in a database in the clear. A subject key lives only in the keyring, wrapped; destroying it
 //! (crypto-shredding) makes the person's ciphertexts unreadable in every copy of the data, backups included.

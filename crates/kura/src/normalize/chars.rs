@@ -21,7 +21,21 @@ pub(super) fn prepare(kind: FieldType, raw: &str) -> Result<Vec<char>, Error> {
         // NFKC is the identity on ASCII; skip the decomposition machinery for the common case.
         raw.trim().chars().collect()
     } else {
-        raw.nfkc().filter(|&c| !is_invisible(c)).collect()
+        let mut removed = false;
+        let v: Vec<char> = raw
+            .nfkc()
+            .filter(|&c| {
+                let invisible = is_invisible(c);
+                removed |= invisible;
+                !invisible
+            })
+            .collect();
+        // A variation selector between `ケ` and a voiced mark kept them apart; now they meet.
+        if removed && v.iter().any(|&c| unicode_normalization::char::is_combining_mark(c)) {
+            v.iter().collect::<String>().nfc().collect()
+        } else {
+            v
+        }
     };
     trim(&mut v);
     if v.is_empty() {
@@ -31,6 +45,16 @@ pub(super) fn prepare(kind: FieldType, raw: &str) -> Result<Vec<char>, Error> {
         return Err(Error::Invalid { kind, reason: "contains a control character" });
     }
     Ok(v)
+}
+
+/// Composes again after characters were deleted: removing the space in `ケ ﾞ` leaves `ケ` and a combining
+/// voiced mark side by side, which NFKC would have written `ゲ`. Free unless a combining mark is present.
+pub(super) fn recompose(s: String) -> String {
+    if s.chars().any(unicode_normalization::char::is_combining_mark) {
+        s.nfc().collect()
+    } else {
+        s
+    }
 }
 
 /// Removes leading and trailing white space in place.
@@ -228,6 +252,12 @@ mod tests {
         assert_eq!(v.iter().collect::<String>(), "葛飾");
         assert!(matches!(prepare(FieldType::Identifier, " \u{3000}\t"), Err(Error::Empty { .. })));
         assert!(matches!(prepare(FieldType::Identifier, "a\u{7}b"), Err(Error::Invalid { .. })));
+    }
+
+    #[test]
+    fn recompose_after_deletion() {
+        assert_eq!(recompose("ケ\u{3099}和".to_owned()), "ゲ和");
+        assert_eq!(recompose("abc".to_owned()), "abc");
     }
 
     #[test]

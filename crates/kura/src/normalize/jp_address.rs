@@ -6,8 +6,8 @@
 //! 1. NFKC (full-width digits and letters become ASCII), variation selectors dropped, variant kanji folded
 //!    ([`super::variant`]: `藪`/`薮`/`籔`, `溪`/`渓`, `﨑`/`崎`, …, plus place-name spellings such as
 //!    `塩竈`/`塩釜`), every dash (`－ ‐ ― ─ ‑ – — −`, and `ー` after a number) becomes `-`.
-//! 2. `ヶ ヵ ケ が ガ` between two kanji become `ケ` (`稲村ガ崎` = `稲村ヶ崎`); `ノ 之` next to kanji or digits
-//!    become `の` (`山ノ内` = `山之内` = `山の内`).
+//! 2. `ヶ ヵ ケ が ガ` between two kanji become `ケ` (`稲村ガ崎` = `稲村ヶ崎`); `ノ 之` between two kanji
+//!    become `の` (`山ノ内` = `山之内` = `山の内`); between two numbers all three are separators (step 7).
 //! 3. A leading postal code (`〒104-0045`, `1040045`) is dropped.
 //! 4. A county (`虻田郡`) right after the prefecture (or at the start) is dropped when a town or village
 //!    (`…町`, `…村`) follows, so `北海道虻田郡ニセコ町` = `北海道ニセコ町`. Cities whose name contains `郡`
@@ -18,7 +18,7 @@
 //!    before `の`/`-` and a number, or after a number and its marker (`一丁目一番一` → `1丁目1番1`). Kanji
 //!    numerals that are part of a place name stay (`三の丸`, `四日市`, `八王子`, `九十九里`, `三溪`,
 //!    `十日町`); `一番町` and `五条` become `1番町`, `5条` whichever way they are written.
-//! 7. After a number, `丁目 番地 番 号 の - #` and a space before another number are separators; between two
+//! 7. After a number, `丁目 番地 番 号 - #`, a space, and `の ノ 之` before another number are separators; between two
 //!    numbers they become one `-`, elsewhere they disappear (`築地一丁目1番1号` = `築地1-1-1`,
 //!    `88番地10号` = `88-10`). `番町`, `番丁`, `号棟`, `号館`, `号線` are names and stay. `101号室`, `#101`,
 //!    `-101` and ` 101` after a building name all become `101`; a room number directly after the house
@@ -53,7 +53,7 @@ pub(super) fn canonical(raw: &str) -> Result<String, Error> {
     let pref = prefecture_len(s);
     let s = drop_county_and_aza(s, pref);
     let s = convert_numerals(&s);
-    let out = render(&s);
+    let out = strip_leading_code(chars::recompose(render(&s)));
     if out.is_empty() {
         return Err(Error::Invalid { kind: KIND, reason: "no address left after removing punctuation" });
     }
@@ -65,22 +65,37 @@ fn is_digitish(c: char) -> bool {
     c.is_ascii_digit() || is_kanji_numeral(c)
 }
 
-/// Step 1: dashes, variant kanji, spaces. A space survives (as one `' '`) only after a number, where it
-/// ends the number (`1-1-1 101`, `一番一 三井ビル`); everywhere else spacing carries no meaning.
+/// Punctuation that carries no meaning in an address; it separates like a space.
+fn is_ignorable(c: char) -> bool {
+    matches!(c, ',' | '.' | '、' | '。' | '・' | '(' | ')' | '[' | ']' | '「' | '」' | '『' | '』' | '\'' | '"' | '“' | '”')
+}
+
+/// Step 1: dashes, variant kanji, spaces and punctuation. A space survives (as one `' '`) only after a
+/// number, where it ends the number (`1-1-1 101`, `一番一 三井ビル`); everywhere else spacing and
+/// punctuation carry no meaning. `-` and `#` survive only after a number, where they are separators
+/// (`ビル-101` = `ビル101`). Everything that is dropped is dropped here, so that no later step puts two
+/// characters side by side that an earlier step would have treated differently: the result is a fixed
+/// point of [`canonical`].
 fn fold_chars(src: &[char]) -> Vec<char> {
     let mut out: Vec<char> = Vec::with_capacity(src.len());
     let mut space = false;
     for &c in src {
-        if c.is_whitespace() {
+        // `〒` matters only at the start, where [`strip_postal_code`] looks for it.
+        if c.is_whitespace() || is_ignorable(c) || (c == '〒' && !out.is_empty()) {
             space = true;
             continue;
         }
         let prev = out.last().copied();
-        let c = if chars::is_dash(c) || (c == 'ー' && prev.is_some_and(is_digitish)) {
+        // `ー` is a long-vowel mark only after kana; anywhere else it is a dash.
+        let c = if chars::is_dash(c) || (c == 'ー' && !prev.is_some_and(chars::is_kana)) {
             '-'
         } else {
             variant::fold_address(c)
         };
+        if matches!(c, '-' | '#') && !prev.is_some_and(is_digitish) {
+            space = true;
+            continue;
+        }
         if std::mem::take(&mut space) && prev.is_some_and(is_digitish) {
             out.push(' ');
         }
@@ -98,23 +113,26 @@ fn fold_chars(src: &[char]) -> Vec<char> {
     out
 }
 
-/// Step 2: `ケ` and `の` variants, decided by their neighbours.
+/// Step 2: `ケ` and `の` variants, decided by their neighbours (looking past a space, which is dropped
+/// later).
 fn fold_context(s: &mut [char]) {
     for i in 0..s.len() {
-        let prev = i.checked_sub(1).and_then(|j| s.get(j)).copied();
-        let next = s.get(i + 1).copied();
+        let prev = match i.checked_sub(1).and_then(|j| s.get(j)).copied() {
+            Some(' ') => i.checked_sub(2).and_then(|j| s.get(j)).copied(),
+            p => p,
+        };
+        let next = match s.get(i + 1).copied() {
+            Some(' ') => s.get(i + 2).copied(),
+            n => n,
+        };
         let Some(c) = s.get_mut(i) else { continue };
         match *c {
-            'ヶ' | 'ヵ' | 'ケ' | 'ガ' | 'が' | 'ゕ' | 'ゖ' => {
-                if prev.is_some_and(is_kanji) && next.is_some_and(is_kanji) {
-                    *c = 'ケ';
-                }
+            'ヶ' | 'ヵ' | 'ケ' | 'ガ' | 'が' | 'ゕ' | 'ゖ' if prev.is_some_and(is_kanji) && next.is_some_and(is_kanji) => {
+                *c = 'ケ';
             }
-            'ノ' | '之' => {
-                let around = |x: Option<char>| x.is_some_and(|x| is_kanji(x) || x.is_ascii_digit());
-                if around(prev) && around(next) {
-                    *c = 'の';
-                }
+            // Between digits they are separators, which [`render`] handles.
+            'ノ' | '之' if prev.is_some_and(is_kanji) && next.is_some_and(is_kanji) => {
+                *c = 'の';
             }
             _ => {}
         }
@@ -137,37 +155,77 @@ fn strip_postal_code(s: &[char]) -> Result<&[char], Error> {
     // Without 〒, seven leading digits are a postal code only if an address follows; an address never
     // starts with a house number.
     let is_code = code_len > 0 && (marked || after.first().is_some_and(|c| !c.is_ascii_digit() && *c != '-'));
-    let rest = if is_code { after } else { rest };
-    let rest = match rest {
-        [' ', tail @ ..] => tail,
-        _ => rest,
-    };
+    let mut rest = if is_code { after } else { rest };
+    while let [' ' | '-' | '#', tail @ ..] = rest {
+        rest = tail;
+    }
     if rest.is_empty() {
         return Err(Error::Invalid { kind: KIND, reason: "expected an address after the postal code" });
     }
     Ok(rest)
 }
 
-/// Length in characters of the prefecture at the start of `s`, or 0.
+/// A rendered address never starts with a number, so a postal code that only appears once kanji numerals
+/// are converted (`百番百8…` → `100-1008…`) is dropped too, as the next run would drop it.
+fn strip_leading_code(out: String) -> String {
+    let chars: Vec<char> = out.chars().take(9).collect();
+    match strip_postal_code(&chars) {
+        Ok(rest) if rest.len() < chars.len() => {
+            let skip = chars.len() - rest.len();
+            let start = out.char_indices().nth(skip).map_or(out.len(), |(i, _)| i);
+            strip_leading_code(out.get(start..).unwrap_or_default().to_owned())
+        }
+        _ => out,
+    }
+}
+
+/// Length in characters of the prefecture at the start of `s`, or 0. A space (kept after `三` or `千`
+/// as after any numeral) does not hide it.
 fn prefecture_len(s: &[char]) -> usize {
-    PREFECTURES
-        .iter()
-        .find(|p| {
-            let mut it = s.iter();
-            p.chars().all(|c| it.next() == Some(&c))
-        })
-        .map_or(0, |p| p.chars().count())
+    'next: for p in PREFECTURES {
+        let mut i = 0;
+        for c in p.chars() {
+            if s.get(i) == Some(&' ') {
+                i += 1;
+            }
+            if s.get(i) != Some(&c) {
+                continue 'next;
+            }
+            i += 1;
+        }
+        return i;
+    }
+    0
 }
 
 /// Where the county starting at `s` ends (the index after `郡`), if `s` starts with one.
 fn county_len(s: &[char]) -> Option<usize> {
-    let k = s.iter().take(5).position(|&c| c == '郡')?;
-    let name = s.get(..k)?;
+    let mut name = ['\0'; 4];
+    let mut n = 0;
+    let mut k = None;
+    for (i, &c) in s.iter().enumerate().take(9) {
+        match c {
+            ' ' => {}
+            '郡' => {
+                k = Some(i);
+                break;
+            }
+            _ if n < 4 && is_kanji(c) => {
+                if let Some(slot) = name.get_mut(n) {
+                    *slot = c;
+                }
+                n += 1;
+            }
+            _ => return None,
+        }
+    }
+    let k = k?;
+    let name = name.get(..n)?;
     // A county name is one to four kanji. `市` in front of `郡` is normally a city followed by a town
     // starting with 郡 (`鹿児島市郡元`); 余市郡 and 高市郡 are the two counties whose names contain it.
     // `村` does occur in county names (西村山郡, 東村山郡).
     let city_like = name.iter().any(|c| matches!(c, '市' | '区' | '町' | '都' | '道' | '府' | '県'));
-    if k == 0 || !name.iter().all(|&c| is_kanji(c)) || (city_like && !matches!(name, ['余' | '高', '市'])) {
+    if n == 0 || (city_like && !matches!(name, ['余' | '高', '市'])) {
         return None;
     }
     let after = s.get(k + 1..)?;
@@ -181,8 +239,23 @@ fn county_len(s: &[char]) -> Option<usize> {
 
 /// Steps 4 and 5: drops the county after the prefecture, `大字`, and `字` after a municipality.
 fn drop_county_and_aza(s: &[char], pref: usize) -> Vec<char> {
-    let (head, tail) = s.split_at_checked(pref).unwrap_or((&[], s));
-    let tail = tail.get(county_len(tail).unwrap_or(0)..).unwrap_or(tail);
+    let (head, mut tail) = s.split_at_checked(pref).unwrap_or((&[], s));
+    // Real addresses have one county and no label in front of it; repeating keeps the result a fixed point
+    // for any input.
+    loop {
+        let len = tail.len();
+        tail = match tail {
+            ['大', '字', rest @ ..] => rest,
+            ['字', rest @ ..] if head.is_empty() => rest,
+            _ => tail,
+        };
+        if let Some(n) = county_len(tail) {
+            tail = tail.get(n..).unwrap_or_default();
+        }
+        if tail.len() == len {
+            break;
+        }
+    }
     let mut out: Vec<char> = Vec::with_capacity(s.len());
     out.extend_from_slice(head);
     let mut rest = tail;
@@ -221,7 +294,7 @@ fn number_position(before: &[char], after: &[char]) -> bool {
         return true;
     }
     // `一の一`, `一-一-一`, `1の二番地`: a joiner and another number.
-    if let ['の' | '-', rest @ ..] = after {
+    if let ['の' | 'ノ' | '之' | '-', rest @ ..] = after_space {
         let n = rest.iter().take_while(|&&c| is_kanji_numeral(c)).count();
         match rest.get(n..) {
             Some(_) if rest.first().is_some_and(char::is_ascii_digit) => return true,
@@ -234,17 +307,19 @@ fn number_position(before: &[char], after: &[char]) -> bool {
     after_number(before) && ends_word(after)
 }
 
-/// Whether `before` ends with a number followed by a marker, a joiner, or both (`1番地の`).
+/// Whether `before` ends with a number followed by markers and joiners (`1番地の`, `1 の`, `1丁目`).
 fn after_number(before: &[char]) -> bool {
-    let (b, joined) = match before {
-        [rest @ .., 'の' | '-' | ' ' | '#'] => (rest, true),
-        _ => (before, false),
-    };
-    let (b, marked) = match b {
-        [rest @ .., '丁', '目'] | [rest @ .., '番', '地'] | [rest @ .., '番' | '号'] => (rest, true),
-        _ => (b, false),
-    };
-    (joined || marked) && b.last().is_some_and(char::is_ascii_digit)
+    let mut b = before;
+    loop {
+        b = match b {
+            [rest @ .., 'の' | 'ノ' | '之' | '-' | ' ' | '#' | '番' | '号']
+            | [rest @ .., '丁', '目']
+            | [rest @ .., '番', '地']
+            | [rest @ .., '号', '室'] => rest,
+            _ => break,
+        };
+    }
+    b.len() < before.len() && b.last().is_some_and(char::is_ascii_digit)
 }
 
 /// Step 6: kanji numerals in number positions become ASCII digits.
@@ -291,7 +366,7 @@ fn render(s: &[char]) -> String {
                 ['丁', '目', ..] | ['番', '地', ..] | ['号', '室', ..] => 2,
                 ['番', '町' | '丁', ..] | ['号', '棟' | '館' | '線' | '車' | '機', ..] => 0,
                 ['番' | '号', ..] => 1,
-                ['の', d, ..] if d.is_ascii_digit() => 1,
+                ['の' | 'ノ' | '之', d, ..] if d.is_ascii_digit() => 1,
                 ['-' | ' ' | '#', ..] => 1,
                 _ => 0,
             };
@@ -301,12 +376,13 @@ fn render(s: &[char]) -> String {
                 continue;
             }
         }
-        let floor = after_digit && !separated && c == '階';
+        let floor = after_digit && c == '階';
         after_digit = false;
         separated = false;
         match c {
             _ if floor => out.push('F'),
-            '-' | ' ' | '#' | '〒' | ',' | '.' | '、' | '。' | '・' | '(' | ')' | '「' | '」' | '\'' | '"' => {}
+            // Only after a kanji numeral that is part of a name (`八 12`): spacing carries no meaning.
+            ' ' => {}
             'a'..='z' => out.push(c.to_ascii_uppercase()),
             _ => out.push(c),
         }

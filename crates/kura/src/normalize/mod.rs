@@ -56,7 +56,7 @@ use crate::schema::FieldType;
 
 /// Longest accepted input in bytes, for every kind except free text. Real values are far shorter; the
 /// limit keeps a malicious import row from costing more than a few microseconds.
-pub const MAX_INPUT_BYTES: usize = 1024;
+pub const MAX_INPUT_BYTES: usize = 4096;
 
 /// Why a value has no canonical form. Messages say what is wrong, never what was typed.
 #[derive(Debug, thiserror::Error)]

@@ -21,7 +21,7 @@ use crate::schema::FieldType;
 pub(super) fn ja(raw: &str) -> Result<String, Error> {
     let kind = FieldType::PersonNameJa;
     let src = chars::prepare(kind, raw)?;
-    let out: String = src.iter().filter(|&&c| !c.is_whitespace() && c != '・').map(|&c| variant::fold(c)).collect();
+    let out = chars::recompose(src.iter().filter(|&&c| !c.is_whitespace() && c != '・').map(|&c| variant::fold(c)).collect());
     if out.is_empty() {
         return Err(Error::Invalid { kind, reason: "expected a name, found only separators" });
     }

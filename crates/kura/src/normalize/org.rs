@@ -47,11 +47,9 @@ fn abbreviation(inner: &str) -> Option<&'static str> {
 /// Spaces removed, variant kanji folded, ASCII upper-cased.
 fn compact(kind: FieldType, raw: &str) -> Result<String, Error> {
     let src = chars::prepare(kind, raw)?;
-    Ok(src
-        .iter()
-        .filter(|c| !c.is_whitespace())
-        .map(|&c| variant::fold(c).to_ascii_uppercase())
-        .collect())
+    Ok(chars::recompose(
+        src.iter().filter(|c| !c.is_whitespace()).map(|&c| variant::fold(c).to_ascii_uppercase()).collect(),
+    ))
 }
 
 /// An organisation name.

@@ -97,8 +97,8 @@ fn japanese(national: &str) -> Result<String, Error> {
     let eleven = ["20", "50", "60", "70", "80", "90", "800"].iter().any(|p| rest.starts_with(p));
     match (national.len(), eleven) {
         (11, true) | (10, false) => {}
-        (10 | 11, true) => return Err(invalid("mobile, IP and 0800 numbers have 11 digits")),
-        (10 | 11, false) => return Err(invalid("landline and 0120 numbers have 10 digits")),
+        (10, true) => return Err(invalid("mobile, IP and 0800 numbers have 11 digits")),
+        (11, false) => return Err(invalid("landline and 0120 numbers have 10 digits")),
         _ => return Err(invalid("expected 10 or 11 digits")),
     }
     let mut out = String::with_capacity(rest.len() + 3);

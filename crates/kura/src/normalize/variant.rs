@@ -25,7 +25,7 @@ pub(super) fn fold_address(c: char) -> char {
 
 /// The representative of a two-character spelling that differs between notations of one place name,
 /// looked up after [`fold_address`] has run on both characters.
-pub(super) fn address_pair(a: char, b: char) -> Option<(char, char)> {
+pub(super) fn address_pair(a: char, b: char) -> Option<Pair> {
     ADDRESS_PAIRS
         .binary_search_by_key(&(a, b), |&(from, _)| from)
         .ok()
@@ -45,9 +45,12 @@ fn lookup(table: &[(char, char)], c: char) -> Option<char> {
         .map(|&(_, to)| to)
 }
 
+/// Two characters of a place name.
+type Pair = (char, char);
+
 /// Two-character place-name spellings, after character folding: (written, representative).
 /// Sorted by the written pair.
-static ADDRESS_PAIRS: &[((char, char), (char, char))] = &[
+static ADDRESS_PAIRS: &[(Pair, Pair)] = &[
     (('塩', '竃'), ('塩', '釜')),  // 塩竈市 / 塩竃 / 塩釜
     (('斑', '目'), ('班', '目')),  // 南足柄市班目 / 斑目
     (('氷', '飽'), ('氷', '鉋')),  // 上氷鉋 / 上氷飽

@@ -50,7 +50,7 @@ fn configure(conn: &Connection) -> Result<(), Error> {
     conn.pragma_update(None, "secure_delete", "ON")?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    conn.pragma_update(None, "cache_size", -65536)?;
+    conn.pragma_update(None, "cache_size", -131072)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     Ok(())
 }
@@ -118,6 +118,111 @@ impl SqliteStore {
 
 fn record_id(b: Vec<u8>) -> Result<RecordId, Error> {
     RecordId::from_slice(&b).ok_or(Error::Corrupt("record id is not 16 bytes"))
+}
+
+fn write_subject_keys(keyring: &mut Connection, records: &[RecordWrite]) -> Result<(), Error> {
+    let tx = keyring.transaction()?;
+    {
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO subject_key(record_id, version, wrapped) VALUES (?1, ?2, ?3)
+             ON CONFLICT(record_id) DO UPDATE SET version = excluded.version, wrapped = excluded.wrapped",
+        )?;
+        let mut keys: Vec<&SubjectKey> = records.iter().filter_map(|r| r.new_subject_key.as_ref()).collect();
+        keys.sort_unstable_by_key(|k| k.record);
+        for k in keys {
+            stmt.execute(params![&k.record.0[..], k.version, k.wrapped])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Inserts or replaces records and their index entries; returns the open transaction for the caller to commit.
+fn write_records<'c>(
+    vault: &'c mut Connection,
+    c: CollectionId,
+    records: &[RecordWrite],
+    progress: &mut dyn FnMut(u64),
+) -> Result<rusqlite::Transaction<'c>, Error> {
+    let tx = vault.transaction()?;
+    {
+        let mut old_tokens =
+            tx.prepare_cached("SELECT seq, tokens FROM record WHERE collection_id = ?1 AND id = ?2")?;
+        let mut del_index = tx.prepare_cached(
+            "DELETE FROM blind_index WHERE collection_id = ?1 AND field = ?2 AND token = ?3 AND seq = ?4",
+        )?;
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO record(collection_id, id, ext_token, key_version, fields, tokens, created, updated)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+        )?;
+        let mut update = tx.prepare_cached(
+            "UPDATE record SET ext_token = ?3, key_version = ?4, fields = ?5, tokens = ?6, updated = ?7
+             WHERE collection_id = ?1 AND id = ?2",
+        )?;
+        let t = now();
+        let mut seqs: Vec<i64> = Vec::with_capacity(records.len());
+        for (i, r) in records.iter().enumerate() {
+            let id = &r.id.0[..];
+            let tokens = encode_tokens(&r.tokens);
+            let existing: Option<(i64, Vec<u8>)> = if r.new_subject_key.is_some() {
+                None
+            } else {
+                old_tokens.query_row(params![c.0, id], |row| Ok((row.get(0)?, row.get(1)?))).optional()?
+            };
+            match existing {
+                Some((seq, old)) => {
+                    for (f, tok) in decode_tokens(&old)? {
+                        del_index.execute(params![c.0, f, &tok[..], seq])?;
+                    }
+                    update.execute(params![c.0, id, &r.ext_token[..], r.key_version, r.fields, tokens, t])?;
+                    seqs.push(seq);
+                }
+                None => {
+                    insert.execute(params![c.0, id, &r.ext_token[..], r.key_version, r.fields, tokens, t])?;
+                    seqs.push(tx.last_insert_rowid());
+                }
+            }
+            if i % 1000 == 999 {
+                progress(i as u64 / 2 + 1);
+            }
+        }
+        // Index entries in key order: appends to the B-tree instead of random page splits.
+        let mut entries: Vec<(u8, &Token, i64)> = records
+            .iter()
+            .zip(seqs.iter())
+            .flat_map(|(r, seq)| r.tokens.iter().map(move |(f, t)| (*f, t, *seq)))
+            .collect();
+        entries.sort_unstable();
+        // Many rows per statement: the per-statement overhead dominates such small rows.
+        const ROWS: usize = 100;
+        let multi = format!(
+            "INSERT OR IGNORE INTO blind_index(collection_id, field, token, seq) VALUES {}",
+            vec!["(?, ?, ?, ?)"; ROWS].join(", ")
+        );
+        let mut add_many = tx.prepare_cached(&multi)?;
+        let mut add_one = tx.prepare_cached(
+            "INSERT OR IGNORE INTO blind_index(collection_id, field, token, seq) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        let half = records.len() as u64 / 2;
+        let per = (entries.len() / records.len().max(1)).max(1);
+        let mut chunks = entries.chunks_exact(ROWS);
+        for (n, chunk) in chunks.by_ref().enumerate() {
+            for (i, (f, tok, seq)) in chunk.iter().enumerate() {
+                add_many.raw_bind_parameter(i * 4 + 1, c.0)?;
+                add_many.raw_bind_parameter(i * 4 + 2, f)?;
+                add_many.raw_bind_parameter(i * 4 + 3, &tok[..])?;
+                add_many.raw_bind_parameter(i * 4 + 4, seq)?;
+            }
+            add_many.raw_execute()?;
+            if n % 80 == 79 {
+                progress(half + ((n + 1) * ROWS / per) as u64 / 2);
+            }
+        }
+        for (f, tok, seq) in chunks.remainder() {
+            add_one.execute(params![c.0, f, &tok[..], seq])?;
+        }
+    }
+    Ok(tx)
 }
 
 impl Store for SqliteStore {
@@ -191,6 +296,11 @@ impl Store for SqliteStore {
 
     fn by_external(&self, c: CollectionId, tokens: &[Token]) -> Result<Vec<(Token, RecordId)>, Error> {
         let vault = self.vault()?;
+        let any: bool =
+            vault.query_row("SELECT EXISTS(SELECT 1 FROM record WHERE collection_id = ?1)", [c.0], |r| r.get(0))?;
+        if !any {
+            return Ok(Vec::new());
+        }
         let mut stmt = vault.prepare_cached("SELECT id FROM record WHERE collection_id = ?1 AND ext_token = ?2")?;
         let mut out = Vec::new();
         for t in tokens {
@@ -217,69 +327,19 @@ impl Store for SqliteStore {
     }
 
     fn write(&self, c: CollectionId, records: &[RecordWrite], progress: &mut dyn FnMut(u64)) -> Result<(), Error> {
-        {
-            let mut keyring = self.keyring()?;
-            let tx = keyring.transaction()?;
-            {
-                let mut stmt = tx.prepare_cached(
-                    "INSERT INTO subject_key(record_id, version, wrapped) VALUES (?1, ?2, ?3)
-                     ON CONFLICT(record_id) DO UPDATE SET version = excluded.version, wrapped = excluded.wrapped",
-                )?;
-                for k in records.iter().filter_map(|r| r.new_subject_key.as_ref()) {
-                    stmt.execute(params![&k.record.0[..], k.version, k.wrapped])?;
-                }
-            }
-            tx.commit()?;
-        }
+        let mut keyring = self.keyring()?;
         let mut vault = self.vault()?;
-        let tx = vault.transaction()?;
-        {
-            let mut old_tokens = tx.prepare_cached("SELECT tokens FROM record WHERE collection_id = ?1 AND id = ?2")?;
-            let mut del_index = tx.prepare_cached(
-                "DELETE FROM blind_index WHERE collection_id = ?1 AND field = ?2 AND token = ?3 AND record_id = ?4",
-            )?;
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO record(collection_id, id, ext_token, key_version, fields, tokens, created, updated)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-            )?;
-            let mut update = tx.prepare_cached(
-                "UPDATE record SET ext_token = ?3, key_version = ?4, fields = ?5, tokens = ?6, updated = ?7
-                 WHERE collection_id = ?1 AND id = ?2",
-            )?;
-            let mut add_index = tx.prepare_cached(
-                "INSERT OR IGNORE INTO blind_index(collection_id, field, token, record_id) VALUES (?1, ?2, ?3, ?4)",
-            )?;
-            let t = now();
-            for (i, r) in records.iter().enumerate() {
-                let id = &r.id.0[..];
-                let tokens = encode_tokens(&r.tokens);
-                let existing: Option<Vec<u8>> = if r.new_subject_key.is_some() {
-                    None
-                } else {
-                    old_tokens.query_row(params![c.0, id], |row| row.get(0)).optional()?
-                };
-                match existing {
-                    Some(old) => {
-                        for (f, tok) in decode_tokens(&old)? {
-                            del_index.execute(params![c.0, f, &tok[..], id])?;
-                        }
-                        update.execute(params![c.0, id, &r.ext_token[..], r.key_version, r.fields, tokens, t])?;
-                    }
-                    None => {
-                        insert.execute(params![c.0, id, &r.ext_token[..], r.key_version, r.fields, tokens, t])?;
-                    }
-                }
-                for (f, tok) in &r.tokens {
-                    add_index.execute(params![c.0, f, &tok[..], id])?;
-                }
-                if i % 1000 == 999 {
-                    progress(i as u64 + 1);
-                }
-            }
-        }
-        tx.commit()?;
-        progress(records.len() as u64);
-        Ok(())
+        // The keyring file is written on a thread of its own while the records go into the vault file; its
+        // commit is awaited before the records commit, so no committed record ever lacks its key.
+        std::thread::scope(|scope| {
+            let keyring: &mut Connection = &mut keyring;
+            let keys_job = scope.spawn(move || write_subject_keys(keyring, records));
+            let tx = write_records(&mut vault, c, records, progress)?;
+            keys_job.join().map_err(|_| Error::Poisoned)??;
+            tx.commit()?;
+            progress(records.len() as u64);
+            Ok(())
+        })
     }
 
     fn record(&self, c: CollectionId, id: RecordId) -> Result<Option<StoredRecord>, Error> {
@@ -297,7 +357,8 @@ impl Store for SqliteStore {
     fn find(&self, c: CollectionId, field: u8, token: &Token) -> Result<Vec<RecordId>, Error> {
         let vault = self.vault()?;
         let mut stmt = vault.prepare_cached(
-            "SELECT record_id FROM blind_index WHERE collection_id = ?1 AND field = ?2 AND token = ?3",
+            "SELECT r.id FROM blind_index b JOIN record r ON r.seq = b.seq
+             WHERE b.collection_id = ?1 AND b.field = ?2 AND b.token = ?3",
         )?;
         let rows = stmt.query_map(params![c.0, field, &token[..]], |r| r.get::<_, Vec<u8>>(0))?;
         rows.map(|r| record_id(r?)).collect()
@@ -306,12 +367,14 @@ impl Store for SqliteStore {
     fn erase(&self, c: CollectionId, id: RecordId) -> Result<Erased, Error> {
         let rid = &id.0[..];
         let mut vault = self.vault()?;
-        let row: Option<(Vec<u8>, Vec<u8>)> = vault
-            .query_row("SELECT ext_token, tokens FROM record WHERE collection_id = ?1 AND id = ?2", params![c.0, rid], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+        let row: Option<(i64, Vec<u8>, Vec<u8>)> = vault
+            .query_row(
+                "SELECT seq, ext_token, tokens FROM record WHERE collection_id = ?1 AND id = ?2",
+                params![c.0, rid],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
             .optional()?;
-        let Some((ext_token, tokens)) = row else {
+        let Some((seq, ext_token, tokens)) = row else {
             let before: Option<i64> = vault
                 .query_row("SELECT erased FROM tombstone WHERE collection_id = ?1 AND id = ?2", params![c.0, rid], |r| {
                     r.get(0)
@@ -330,8 +393,8 @@ impl Store for SqliteStore {
         let tx = vault.transaction()?;
         for (f, tok) in decode_tokens(&tokens)? {
             tx.execute(
-                "DELETE FROM blind_index WHERE collection_id = ?1 AND field = ?2 AND token = ?3 AND record_id = ?4",
-                params![c.0, f, &tok[..], rid],
+                "DELETE FROM blind_index WHERE collection_id = ?1 AND field = ?2 AND token = ?3 AND seq = ?4",
+                params![c.0, f, &tok[..], seq],
             )?;
         }
         tx.execute("DELETE FROM record WHERE collection_id = ?1 AND id = ?2", params![c.0, rid])?;

@@ -6,7 +6,7 @@
 //! gateway in [`Vault::reveal`]; the access log (which must be written before data is returned) hooks in there.
 //!
 //! Key use: each record has its own random subject key, wrapped under the collection's subject-wrapping key
-//! (itself wrapped by the key provider's root key). Each field is sealed with XChaCha20-Poly1305 under the
+//! (itself wrapped by the key provider's root key). Each field is sealed with AES-256-GCM-SIV under the
 //! subject key with associated data binding collection, record id, field name and key version, so a
 //! ciphertext moved to another record or field fails to open.
 

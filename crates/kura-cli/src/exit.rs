@@ -8,7 +8,10 @@ use kura::vault::{EraseError, OpenError, ReadError, WriteError};
 pub fn code(err: &anyhow::Error) -> i32 {
     for cause in err.chain() {
         if cause.downcast_ref::<kura::import::Error>().is_some()
-            || matches!(cause.downcast_ref::<WriteError>(), Some(WriteError::Invalid(_) | WriteError::DuplicateExternal(..) | WriteError::ExternalTaken))
+            || matches!(
+                cause.downcast_ref::<WriteError>(),
+                Some(WriteError::Invalid(_) | WriteError::DuplicateExternal(..) | WriteError::ExternalTaken)
+            )
             || cause.downcast_ref::<kura::schema::Error>().is_some()
         {
             return 3;

@@ -65,8 +65,12 @@ pub fn init(global: &Global, database: Option<&str>, kdf: KdfParams, pass: &Secr
     }
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
     let database = database.unwrap_or("sqlite").to_owned();
-    if database.contains('@') && database.split("://").nth(1).and_then(|r| r.split('@').next()).is_some_and(|u| u.contains(':')) {
-        bail!("do not put a password in the database URL (it would be stored in kura.toml); use PGPASSWORD or ~/.pgpass");
+    if database.contains('@')
+        && database.split("://").nth(1).and_then(|r| r.split('@').next()).is_some_and(|u| u.contains(':'))
+    {
+        bail!(
+            "do not put a password in the database URL (it would be stored in kura.toml); use PGPASSWORD or ~/.pgpass"
+        );
     }
     let key_file = global.key_file.clone().unwrap_or_else(|| dir.join("root.key"));
     let vault_id = uuid::Uuid::new_v4().to_string();

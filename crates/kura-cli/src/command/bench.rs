@@ -125,7 +125,12 @@ pub fn run(_g: &Global, a: &BenchArgs) -> Result<()> {
     let kura_s = kura_import(&vault, &data)?;
     println!("import  kura (SQLite)          {:>8.2} s  {:>9.0} records/s", kura_s, n / kura_s);
     let (plain, plain_s) = plain_sqlite(&tmp, &data)?;
-    println!("import  plain SQLite table     {:>8.2} s  {:>9.0} records/s   kura/plain = {:.2}x", plain_s, n / plain_s, kura_s / plain_s);
+    println!(
+        "import  plain SQLite table     {:>8.2} s  {:>9.0} records/s   kura/plain = {:.2}x",
+        plain_s,
+        n / plain_s,
+        kura_s / plain_s
+    );
 
     match pgcrypto(&a.postgres, &data, a.pgcrypto_rows) {
         Ok(per_row) => {
@@ -141,7 +146,12 @@ pub fn run(_g: &Global, a: &BenchArgs) -> Result<()> {
         Err(e) => println!("import  pgcrypto (PostgreSQL)  skipped: {e:#}"),
     }
     match pg_kura(&a.postgres, &tmp, &data) {
-        Ok(s) => println!("import  kura (PostgreSQL)      {:>8.2} s  {:>9.0} records/s   pg/sqlite = {:.2}x", s, n / s, s / kura_s),
+        Ok(s) => println!(
+            "import  kura (PostgreSQL)      {:>8.2} s  {:>9.0} records/s   pg/sqlite = {:.2}x",
+            s,
+            n / s,
+            s / kura_s
+        ),
         Err(e) => println!("import  kura (PostgreSQL)      skipped: {e:#}"),
     }
 

@@ -51,7 +51,13 @@ pub fn run(g: &Global, c: CollectionCmd) -> Result<()> {
                 if f.derived_from.is_some() {
                     flags.push("derived");
                 }
-                println!("  {:<22} {:<20} {:<10} {}", f.name, f.kind.as_str(), format!("{:?}", f.classification).to_lowercase(), flags.join(", "));
+                println!(
+                    "  {:<22} {:<20} {:<10} {}",
+                    f.name,
+                    f.kind.as_str(),
+                    format!("{:?}", f.classification).to_lowercase(),
+                    flags.join(", ")
+                );
             }
         }
     }

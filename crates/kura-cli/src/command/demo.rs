@@ -58,7 +58,10 @@ pub fn run(g: &Global, a: &DemoArgs) -> Result<()> {
 }
 
 fn story(g: &Global, a: &DemoArgs, dir: &std::path::Path) -> Result<()> {
-    println!("kura demo — a corporate mobile service desk with {} client companies and {} employees", a.companies, a.employees);
+    println!(
+        "kura demo — a corporate mobile service desk with {} client companies and {} employees",
+        a.companies, a.employees
+    );
 
     step(1, "generate synthetic employee data (what the service desk's CRM held)");
     let csv: PathBuf = dir.join("input").join("employees.csv");
@@ -71,7 +74,11 @@ fn story(g: &Global, a: &DemoArgs, dir: &std::path::Path) -> Result<()> {
     println!("   {} rows written to {} in {:.2} s", summary.rows, csv.display(), t.elapsed().as_secs_f64());
 
     step(2, "create a vault (SQLite) with a passphrase-protected root key");
-    let global = Global { vault: dir.join("vault"), key_file: Some(dir.join("keys-elsewhere").join("root.key")), quiet: g.quiet };
+    let global = Global {
+        vault: dir.join("vault"),
+        key_file: Some(dir.join("keys-elsewhere").join("root.key")),
+        quiet: g.quiet,
+    };
     std::fs::create_dir_all(dir.join("keys-elsewhere"))?;
     let pass = match std::env::var("KURA_PASSPHRASE") {
         Ok(p) => SecretString::from(p),
@@ -81,13 +88,22 @@ fn story(g: &Global, a: &DemoArgs, dir: &std::path::Path) -> Result<()> {
     let vault = open::init(&global, None, KdfParams::default(), &pass)?;
     let schema = kura::schema::builtin("corporate-mobile").context("shipped schema missing")?;
     vault.create_collection(schema.clone())?;
-    println!("   vault {} — root key in {} (Argon2id, {:.2} s)", global.vault.display(), dir.join("keys-elsewhere/root.key").display(), t.elapsed().as_secs_f64());
+    println!(
+        "   vault {} — root key in {} (Argon2id, {:.2} s)",
+        global.vault.display(),
+        dir.join("keys-elsewhere/root.key").display(),
+        t.elapsed().as_secs_f64()
+    );
 
     step(3, "import: validate and normalise every row, encrypt every field under a per-person key, index");
     let t = Instant::now();
     let parsed = kura::import::read(&csv, &schema, kura::import::Encoding::Auto)?;
     if !parsed.rejects.is_empty() {
-        bail!("generated data has {} invalid rows: {}", parsed.rejects.len(), parsed.rejects.iter().take(3).map(ToString::to_string).collect::<Vec<_>>().join("; "));
+        bail!(
+            "generated data has {} invalid rows: {}",
+            parsed.rejects.len(),
+            parsed.rejects.iter().take(3).map(ToString::to_string).collect::<Vec<_>>().join("; ")
+        );
     }
     let parse_s = t.elapsed().as_secs_f64();
     let pb = progress::bar(parsed.rows.len() as u64, "encrypting", g.quiet);
@@ -109,7 +125,8 @@ fn story(g: &Global, a: &DemoArgs, dir: &std::path::Path) -> Result<()> {
     let mut reader = csv::Reader::from_path(&csv)?;
     let headers = reader.headers()?.clone();
     let col = |name: &str| headers.iter().position(|h| h == name);
-    let (Some(mobile_col), Some(home_col), Some(id_col)) = (col("mobile"), col("home_address"), col("employee_id")) else {
+    let (Some(mobile_col), Some(home_col), Some(id_col)) = (col("mobile"), col("home_address"), col("employee_id"))
+    else {
         bail!("generated CSV lacks expected columns");
     };
     let person = reader
@@ -126,7 +143,11 @@ fn story(g: &Global, a: &DemoArgs, dir: &std::path::Path) -> Result<()> {
     let t = Instant::now();
     let found = vault.find(&access, "corporate-mobile", "mobile", &query, 5, CardView::Masked)?;
     let dt = t.elapsed();
-    println!("   find mobile = \"{query}\" → {} record(s) in {:.0} µs (blind index; nothing else decrypted)", found.len(), dt.as_secs_f64() * 1e6);
+    println!(
+        "   find mobile = \"{query}\" → {} record(s) in {:.0} µs (blind index; nothing else decrypted)",
+        found.len(),
+        dt.as_secs_f64() * 1e6
+    );
     for r in &found {
         for f in &r.fields {
             println!("      {:<20} {}", f.name, f.value.as_ref().map_or("", |v| v.expose()));
@@ -143,7 +164,9 @@ fn story(g: &Global, a: &DemoArgs, dir: &std::path::Path) -> Result<()> {
     let id = vault.by_external_id("corporate-mobile", &ext)?;
     match vault.erase(&access, "corporate-mobile", id)? {
         EraseReport::Erased { fields, index_entries, .. } => {
-            println!("   record {id}: subject key destroyed, {fields} fields and {index_entries} index entries removed");
+            println!(
+                "   record {id}: subject key destroyed, {fields} fields and {index_entries} index entries removed"
+            );
         }
         EraseReport::AlreadyErased { .. } => bail!("record unexpectedly erased already"),
     }
@@ -164,7 +187,13 @@ fn story(g: &Global, a: &DemoArgs, dir: &std::path::Path) -> Result<()> {
         "   {} files ({:.1} MB: {}) searched for {} distinct values as given and normalised: {} hits",
         report.files.len(),
         bytes as f64 / 1e6,
-        report.files.iter().filter_map(|(p, _)| p.file_name()).map(|n| n.to_string_lossy().into_owned()).collect::<Vec<_>>().join(", "),
+        report
+            .files
+            .iter()
+            .filter_map(|(p, _)| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join(", "),
         report.needles,
         report.hits.len()
     );

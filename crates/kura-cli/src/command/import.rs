@@ -25,17 +25,15 @@ pub fn run(g: &Global, a: &ImportArgs) -> Result<()> {
     let lines = parsed.lines.clone();
     let total = parsed.rows.len() as u64;
     let pb = progress::bar(total, "encrypting", g.quiet);
-    let summary = vault
-        .write(&a.collection, parsed.rows, &mut |n| pb.set_position(n))
-        .map_err(|e| match e {
-            WriteError::DuplicateExternal(x, y) => anyhow::anyhow!(
-                "{}: lines {} and {} have the same external id; nothing was imported",
-                a.file.display(),
-                lines.get(x.saturating_sub(1)).copied().unwrap_or(0),
-                lines.get(y.saturating_sub(1)).copied().unwrap_or(0)
-            ),
-            other => other.into(),
-        })?;
+    let summary = vault.write(&a.collection, parsed.rows, &mut |n| pb.set_position(n)).map_err(|e| match e {
+        WriteError::DuplicateExternal(x, y) => anyhow::anyhow!(
+            "{}: lines {} and {} have the same external id; nothing was imported",
+            a.file.display(),
+            lines.get(x.saturating_sub(1)).copied().unwrap_or(0),
+            lines.get(y.saturating_sub(1)).copied().unwrap_or(0)
+        ),
+        other => other.into(),
+    })?;
     pb.finish_and_clear();
     println!(
         "imported {} rows from {} ({}) into `{}`: {} new, {} updated",

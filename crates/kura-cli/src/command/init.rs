@@ -11,7 +11,10 @@ pub fn run(g: &Global, a: &InitArgs) -> Result<()> {
     let vault = open::init(g, a.database.as_deref(), KdfParams::default(), &pass)?;
     let config = open::read_config(&g.vault)?;
     println!("created vault `{}` ({} backend)", g.vault.display(), vault.backend());
-    println!("root key: {} (Argon2id-protected; keep a copy on other storage than the database)", config.key_file.display());
+    println!(
+        "root key: {} (Argon2id-protected; keep a copy on other storage than the database)",
+        config.key_file.display()
+    );
     println!("next: kura collection create --builtin corporate-mobile");
     Ok(())
 }

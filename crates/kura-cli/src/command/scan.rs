@@ -11,7 +11,8 @@ pub fn schema_arg(s: &str) -> Result<Schema> {
     if let Some(schema) = kura::schema::builtin(s) {
         return Ok(schema);
     }
-    let text = std::fs::read_to_string(s).with_context(|| format!("`{s}` is neither a shipped schema nor a readable file"))?;
+    let text =
+        std::fs::read_to_string(s).with_context(|| format!("`{s}` is neither a shipped schema nor a readable file"))?;
     Ok(Schema::from_toml(&text)?)
 }
 

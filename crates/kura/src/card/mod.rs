@@ -119,12 +119,8 @@ impl Pan {
     /// The first six and last four digits shown, the rest as `•`, grouped in fours: `4111 11•• •••• 1111`.
     pub fn masked(&self) -> String {
         let n = self.0.len();
-        let shown: String = self
-            .0
-            .chars()
-            .enumerate()
-            .map(|(i, c)| if i < 6 || i + 4 >= n { c } else { '•' })
-            .collect();
+        let shown: String =
+            self.0.chars().enumerate().map(|(i, c)| if i < 6 || i + 4 >= n { c } else { '•' }).collect();
         group4(&shown)
     }
 }
@@ -240,11 +236,8 @@ impl Tokenizer {
         let mut out = String::with_capacity(n);
         for _ in 0..MAX_WALK {
             let ns = FlexibleNumeralString::from(mid);
-            let next = if forward {
-                self.ff1.encrypt(tweak.as_bytes(), &ns)
-            } else {
-                self.ff1.decrypt(tweak.as_bytes(), &ns)
-            };
+            let next =
+                if forward { self.ff1.encrypt(tweak.as_bytes(), &ns) } else { self.ff1.decrypt(tweak.as_bytes(), &ns) };
             mid = Vec::from(next.map_err(|_| Error::Token)?);
             out.clear();
             out.push_str(head);
@@ -334,10 +327,7 @@ mod tests {
     }
 
     fn with_luhn(body: &str) -> String {
-        (0..10u8)
-            .map(|d| format!("{body}{d}"))
-            .find(|s| luhn_valid(s.as_bytes()))
-            .unwrap()
+        (0..10u8).map(|d| format!("{body}{d}")).find(|s| luhn_valid(s.as_bytes())).unwrap()
     }
 
     proptest! {

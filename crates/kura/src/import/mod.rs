@@ -137,8 +137,7 @@ pub struct Reject {
 
 impl std::fmt::Display for Reject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let parts: Vec<String> =
-            self.problems.iter().map(|p| format!("column `{}`: {}", p.field, p.reason)).collect();
+        let parts: Vec<String> = self.problems.iter().map(|p| format!("column `{}`: {}", p.field, p.reason)).collect();
         write!(f, "{}:{}: {}", self.file, self.line, parts.join("; "))
     }
 }
@@ -259,7 +258,8 @@ pub fn parse(file: &str, bytes: &[u8], schema: &Schema, encoding: Encoding) -> R
             (*line, input::validate(schema, &raw))
         })
         .collect();
-    let mut parsed = Parsed { rows: Vec::with_capacity(results.len()), lines: Vec::new(), rejects: Vec::new(), encoding };
+    let mut parsed =
+        Parsed { rows: Vec::with_capacity(results.len()), lines: Vec::new(), rejects: Vec::new(), encoding };
     for (line, r) in results {
         match r {
             Ok(v) => {

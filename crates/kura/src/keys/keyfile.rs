@@ -210,7 +210,8 @@ mod tests {
     fn create_open_wrap() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("root.key");
-        let kf = KeyFile::create(&path, "v1", &pass("correct horse battery"), KdfParams::dangerous_for_tests()).unwrap();
+        let kf =
+            KeyFile::create(&path, "v1", &pass("correct horse battery"), KdfParams::dangerous_for_tests()).unwrap();
         let dk = SecretKey::generate();
         let wrapped = kf.wrap("c/data/1", &dk).unwrap();
         let again = KeyFile::open(&path, &pass("correct horse battery")).unwrap();

@@ -92,11 +92,17 @@ pub(super) fn brand(raw: &str) -> Result<String, Error> {
     let brand = match key.as_str() {
         "VISA" | "ビザ" => "VISA",
         "MASTERCARD" | "MASTER" | "MC" | "マスター" | "マスターカード" => "MASTERCARD",
-        "AMEX" | "AMERICANEXPRESS" | "AMERICANEXPRESSCARD" | "アメックス" | "アメリカンエキスプレス" => "AMEX",
+        "AMEX" | "AMERICANEXPRESS" | "AMERICANEXPRESSCARD" | "アメックス" | "アメリカンエキスプレス" => {
+            "AMEX"
+        }
         "JCB" | "ジェーシービー" => "JCB",
-        "DINERS" | "DINERSCLUB" | "DINERSCLUBINTERNATIONAL" | "ダイナース" | "ダイナースクラブ" => "DINERS",
+        "DINERS" | "DINERSCLUB" | "DINERSCLUBINTERNATIONAL" | "ダイナース" | "ダイナースクラブ" => {
+            "DINERS"
+        }
         "DISCOVER" | "DISCOVERCARD" | "ディスカバー" => "DISCOVER",
-        "UNIONPAY" | "CHINAUNIONPAY" | "CUP" | "銀聯" | "银联" | "ユニオンペイ" | "銀聯カード" => "UNIONPAY",
+        "UNIONPAY" | "CHINAUNIONPAY" | "CUP" | "銀聯" | "银联" | "ユニオンペイ" | "銀聯カード" => {
+            "UNIONPAY"
+        }
         _ => return Err(invalid(kind, "unknown card brand")),
     };
     Ok(brand.to_owned())
@@ -122,7 +128,16 @@ mod tests {
 
     #[test]
     fn numbers() {
-        all(number, "4111111111111111", &["4111 1111 1111 1111", "4111-1111-1111-1111", "4111111111111111", "４１１１　１１１１　１１１１　１１１１"]);
+        all(
+            number,
+            "4111111111111111",
+            &[
+                "4111 1111 1111 1111",
+                "4111-1111-1111-1111",
+                "4111111111111111",
+                "４１１１　１１１１　１１１１　１１１１",
+            ],
+        );
         all(number, "378282246310005", &["3782 822463 10005"]);
         assert_eq!(reason(number, "4111 1111 111"), "expected 12 to 19 digits");
         assert_eq!(reason(number, "4111 1111 1111 1111 1111"), "expected 12 to 19 digits");
@@ -131,7 +146,23 @@ mod tests {
 
     #[test]
     fn expiries() {
-        all(expiry, "2027-12", &["12/27", "12/2027", "2027-12", "2027/12", "1227", "122027", "202712", "12 / 27", "１２／２７", "2027年12月", "12-27"]);
+        all(
+            expiry,
+            "2027-12",
+            &[
+                "12/27",
+                "12/2027",
+                "2027-12",
+                "2027/12",
+                "1227",
+                "122027",
+                "202712",
+                "12 / 27",
+                "１２／２７",
+                "2027年12月",
+                "12-27",
+            ],
+        );
         all(expiry, "2030-01", &["1/30", "01/30", "0130", "2030-1", "012030"]);
         assert_eq!(reason(expiry, "13/27"), "month out of range");
         assert_eq!(reason(expiry, "00/27"), "month out of range");

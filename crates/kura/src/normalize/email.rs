@@ -68,7 +68,12 @@ mod tests {
 
     #[test]
     fn variants() {
-        for raw in ["Taro.Yamada@Example.JP", " Taro.Yamada@example.jp ", "Ｔａｒｏ．Ｙａｍａｄａ＠ｅｘａｍｐｌｅ．ｊｐ", "Taro.Yamada@EXAMPLE.jp"] {
+        for raw in [
+            "Taro.Yamada@Example.JP",
+            " Taro.Yamada@example.jp ",
+            "Ｔａｒｏ．Ｙａｍａｄａ＠ｅｘａｍｐｌｅ．ｊｐ",
+            "Taro.Yamada@EXAMPLE.jp",
+        ] {
             assert_eq!(canonical(raw).unwrap(), "Taro.Yamada@example.jp", "{raw}");
         }
         assert_ne!(canonical("Taro@example.jp").unwrap(), canonical("taro@example.jp").unwrap());

@@ -5,30 +5,36 @@
 //!
 //! 1. NFKC (full-width digits and letters become ASCII), variation selectors dropped, variant kanji folded
 //!    ([`super::variant`]: `藪`/`薮`/`籔`, `溪`/`渓`, `﨑`/`崎`, …, plus place-name spellings such as
-//!    `塩竈`/`塩釜`), every dash (`－ ‐ ― ─ ‑ – — −`, and `ー` after a number) becomes `-`.
+//!    `塩竈`/`塩釜`), every dash (`－ ‐ ― ─ ‑ – — −`, and `ー` anywhere but after kana) becomes `-`.
+//!    Spaces and punctuation (`、。・()「」`) are dropped, except that a space after a number ends it.
 //! 2. `ヶ ヵ ケ が ガ` between two kanji become `ケ` (`稲村ガ崎` = `稲村ヶ崎`); `ノ 之` between two kanji
 //!    become `の` (`山ノ内` = `山之内` = `山の内`); between two numbers all three are separators (step 7).
-//! 3. A leading postal code (`〒104-0045`, `1040045`) is dropped.
+//! 3. A leading postal code (`〒104-0045`, `1040045`, `104-0045 `) is dropped.
 //! 4. A county (`虻田郡`) right after the prefecture (or at the start) is dropped when a town or village
 //!    (`…町`, `…村`) follows, so `北海道虻田郡ニセコ町` = `北海道ニセコ町`. Cities whose name contains `郡`
 //!    (`郡山市`, `大和郡山市`, `小郡市`, `郡上市`) are kept. Town and village names are unique within a
 //!    prefecture, so dropping the county loses nothing.
-//! 5. `大字` is dropped everywhere, and `字` right after `市 区 町 村`: both are optional labels.
+//! 5. `大字` is dropped everywhere, and `字` at the start or right after `市 区 町 村`: both are optional
+//!    labels.
 //! 6. Kanji numerals become ASCII digits in number positions only: before `丁目 番 番地 号 条 線 地割`,
 //!    before `の`/`-` and a number, or after a number and its marker (`一丁目一番一` → `1丁目1番1`). Kanji
 //!    numerals that are part of a place name stay (`三の丸`, `四日市`, `八王子`, `九十九里`, `三溪`,
 //!    `十日町`); `一番町` and `五条` become `1番町`, `5条` whichever way they are written.
-//! 7. After a number, `丁目 番地 番 号 - #`, a space, and `の ノ 之` before another number are separators; between two
-//!    numbers they become one `-`, elsewhere they disappear (`築地一丁目1番1号` = `築地1-1-1`,
+//! 7. After a number, `丁目 番地 番 号 - #`, a space, and `の ノ 之` before another number are separators;
+//!    between two numbers they become one `-`, elsewhere they disappear (`築地一丁目1番1号` = `築地1-1-1`,
 //!    `88番地10号` = `88-10`). `番町`, `番丁`, `号棟`, `号館`, `号線` are names and stay. `101号室`, `#101`,
 //!    `-101` and ` 101` after a building name all become `101`; a room number directly after the house
-//!    number joins it (`1-1-1 101号室` = `1-1-1-101`). `5階` becomes `5F`. ASCII letters are upper-cased
-//!    and punctuation (`、。・()「」`) is dropped.
+//!    number joins it (`1-1-1 101号室` = `1-1-1-101`). `5階` becomes `5F`. ASCII letters are upper-cased.
+//!
+//! The result is a fixed point: every character that is dropped is dropped in step 1, so no later step
+//! brings together two characters that an earlier step would have treated differently.
 //!
 //! Limits, each needing a master list of towns this module does not have: an omitted prefecture, city or
 //! `丁目` is not restored (`中央区築地1-1-1` ≠ `東京都中央区築地1-1-1`); `四ツ谷` and `四谷` stay different;
 //! and the hyphen notation is as ambiguous as it is on an envelope: `桧原1-2` is both `大字桧原1番地2` and
 //! `桧原一丁目2番`. The `testdata` module runs the published variant corpus and counts what is handled.
+
+use unicode_normalization::UnicodeNormalization;
 
 use super::chars::{self, is_kanji, is_kanji_numeral};
 use super::{variant, Error};
@@ -37,6 +43,7 @@ use crate::schema::FieldType;
 const KIND: FieldType = FieldType::JpAddress;
 
 /// The 47 prefectures, used only to find where a county name may start.
+#[rustfmt::skip]
 static PREFECTURES: [&str; 47] = [
     "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県", "群馬県", "埼玉県",
     "千葉県", "東京都", "神奈川県", "新潟県", "富山県", "石川県", "福井県", "山梨県", "長野県", "岐阜県", "静岡県",
@@ -46,18 +53,50 @@ static PREFECTURES: [&str; 47] = [
 ];
 
 pub(super) fn canonical(raw: &str) -> Result<String, Error> {
+    let mut input = std::borrow::Cow::Borrowed(raw);
+    loop {
+        let out = canonical_once(&input)?;
+        // An address never starts with a number, so a code that appears only once kanji numerals are
+        // converted (`百番百8…` → `100-1008…`) is a postal code too. Running again on the rest keeps the
+        // result a fixed point; each round is shorter, and real addresses never take this branch.
+        match leading_code_len(&out) {
+            Some(n) => input = std::borrow::Cow::Owned(out.get(n..).unwrap_or_default().to_owned()),
+            None => return Ok(out),
+        }
+    }
+}
+
+fn canonical_once(raw: &str) -> Result<String, Error> {
     let src = chars::prepare(KIND, raw)?;
     let mut s = fold_chars(&src);
+    if s.iter().any(|&c| unicode_normalization::char::is_combining_mark(c)) {
+        // Dropped punctuation may have separated a kana from its voiced mark (`カ,ﾞ`).
+        s = s.iter().collect::<String>().nfc().collect();
+    }
     fold_context(&mut s);
     let s = strip_postal_code(&s)?;
-    let pref = prefecture_len(s);
-    let s = drop_county_and_aza(s, pref);
+    let s = drop_county(s);
     let s = convert_numerals(&s);
-    let out = strip_leading_code(chars::recompose(render(&s)));
+    let out = chars::recompose(render(&s));
     if out.is_empty() {
         return Err(Error::Invalid { kind: KIND, reason: "no address left after removing punctuation" });
     }
     Ok(out)
+}
+
+/// Length in bytes of a rendered postal code (`NNN-NNNN` or `NNNNNNN`) at the start of `out`, followed
+/// by something other than a number.
+fn leading_code_len(out: &str) -> Option<usize> {
+    let b = out.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let len = if digits(0..3) && b.get(3) == Some(&b'-') && digits(4..8) {
+        8
+    } else if digits(0..7) {
+        7
+    } else {
+        return None;
+    };
+    b.get(len).is_some_and(|&c| !c.is_ascii_digit() && c != b'-').then_some(len)
 }
 
 /// ASCII digit or kanji numeral.
@@ -67,7 +106,10 @@ fn is_digitish(c: char) -> bool {
 
 /// Punctuation that carries no meaning in an address; it separates like a space.
 fn is_ignorable(c: char) -> bool {
-    matches!(c, ',' | '.' | '、' | '。' | '・' | '(' | ')' | '[' | ']' | '「' | '」' | '『' | '』' | '\'' | '"' | '“' | '”')
+    matches!(
+        c,
+        ',' | '.' | '、' | '。' | '・' | '(' | ')' | '[' | ']' | '「' | '」' | '『' | '』' | '\'' | '"' | '“' | '”'
+    )
 }
 
 /// Step 1: dashes, variant kanji, spaces and punctuation. A space survives (as one `' '`) only after a
@@ -94,6 +136,14 @@ fn fold_chars(src: &[char]) -> Vec<char> {
         };
         if matches!(c, '-' | '#') && !prev.is_some_and(is_digitish) {
             space = true;
+            continue;
+        }
+        // `大字` is an optional label wherever it stands, and so is `字` after a municipality.
+        if c == '字' && prev == Some('大') {
+            out.pop();
+            continue;
+        }
+        if c == '字' && matches!(prev, Some('市' | '区' | '町' | '村')) {
             continue;
         }
         if std::mem::take(&mut space) && prev.is_some_and(is_digitish) {
@@ -127,7 +177,9 @@ fn fold_context(s: &mut [char]) {
         };
         let Some(c) = s.get_mut(i) else { continue };
         match *c {
-            'ヶ' | 'ヵ' | 'ケ' | 'ガ' | 'が' | 'ゕ' | 'ゖ' if prev.is_some_and(is_kanji) && next.is_some_and(is_kanji) => {
+            'ヶ' | 'ヵ' | 'ケ' | 'ガ' | 'が' | 'ゕ' | 'ゖ'
+                if prev.is_some_and(is_kanji) && next.is_some_and(is_kanji) =>
+            {
                 *c = 'ケ';
             }
             // Between digits they are separators, which [`render`] handles.
@@ -140,7 +192,7 @@ fn fold_context(s: &mut [char]) {
 }
 
 /// Step 3: drops `〒` and a postal code at the start.
-fn strip_postal_code(s: &[char]) -> Result<&[char], Error> {
+fn strip_postal_code<'a>(s: &'a [char]) -> Result<&'a [char], Error> {
     let (marked, rest) = match s {
         ['〒', rest @ ..] => (true, rest),
         _ => (false, s),
@@ -151,32 +203,21 @@ fn strip_postal_code(s: &[char]) -> Result<&[char], Error> {
         (7, _) => 7,
         _ => 0,
     };
-    let after = rest.get(code_len..).unwrap_or_default();
+    let skip_separators = |mut x: &'a [char]| {
+        while let [' ' | '-' | '#', tail @ ..] = x {
+            x = tail;
+        }
+        x
+    };
+    let after = skip_separators(rest.get(code_len..).unwrap_or_default());
     // Without 〒, seven leading digits are a postal code only if an address follows; an address never
     // starts with a house number.
-    let is_code = code_len > 0 && (marked || after.first().is_some_and(|c| !c.is_ascii_digit() && *c != '-'));
-    let mut rest = if is_code { after } else { rest };
-    while let [' ' | '-' | '#', tail @ ..] = rest {
-        rest = tail;
-    }
+    let is_code = code_len > 0 && (marked || after.first().is_some_and(|c| !c.is_ascii_digit()));
+    let rest = if is_code { after } else { skip_separators(rest) };
     if rest.is_empty() {
         return Err(Error::Invalid { kind: KIND, reason: "expected an address after the postal code" });
     }
     Ok(rest)
-}
-
-/// A rendered address never starts with a number, so a postal code that only appears once kanji numerals
-/// are converted (`百番百8…` → `100-1008…`) is dropped too, as the next run would drop it.
-fn strip_leading_code(out: String) -> String {
-    let chars: Vec<char> = out.chars().take(9).collect();
-    match strip_postal_code(&chars) {
-        Ok(rest) if rest.len() < chars.len() => {
-            let skip = chars.len() - rest.len();
-            let start = out.char_indices().nth(skip).map_or(out.len(), |(i, _)| i);
-            strip_leading_code(out.get(start..).unwrap_or_default().to_owned())
-        }
-        _ => out,
-    }
 }
 
 /// Length in characters of the prefecture at the start of `s`, or 0. A space (kept after `三` or `千`
@@ -233,43 +274,40 @@ fn county_len(s: &[char]) -> Option<usize> {
     if matches!(after, ['市', ..] | ['山', '市', ..]) {
         return None;
     }
-    let town_end = after.iter().take(8).take_while(|c| !c.is_ascii_digit() && **c != '-').position(|&c| c == '町' || c == '村')?;
+    // The town or village name follows; stop at the first number.
+    let town_end = after.iter().take_while(|c| !c.is_ascii_digit()).position(|&c| c == '町' || c == '村')?;
     (town_end >= 1).then_some(k + 1)
 }
 
-/// Steps 4 and 5: drops the county after the prefecture, `大字`, and `字` after a municipality.
-fn drop_county_and_aza(s: &[char], pref: usize) -> Vec<char> {
-    let (head, mut tail) = s.split_at_checked(pref).unwrap_or((&[], s));
-    // Real addresses have one county and no label in front of it; repeating keeps the result a fixed point
-    // for any input.
+/// Steps 4 and 5: finds the prefecture and drops counties and a leading `字` around it. Real addresses
+/// have at most one of each in the right order; repeating until nothing changes keeps the result a fixed
+/// point of [`canonical`] for any input.
+fn drop_county(s: &[char]) -> Vec<char> {
+    let mut rest = s;
+    let mut pref: &[char] = &[];
     loop {
-        let len = tail.len();
-        tail = match tail {
-            ['大', '字', rest @ ..] => rest,
-            ['字', rest @ ..] if head.is_empty() => rest,
-            _ => tail,
-        };
-        if let Some(n) = county_len(tail) {
-            tail = tail.get(n..).unwrap_or_default();
+        let len = rest.len();
+        if pref.is_empty() {
+            while let ['字', tail @ ..] = rest {
+                rest = tail;
+            }
         }
-        if tail.len() == len {
+        while let Some(n) = county_len(rest) {
+            rest = rest.get(n..).unwrap_or_default();
+        }
+        if pref.is_empty() {
+            if let Some((p, tail)) = rest.split_at_checked(prefecture_len(rest)) {
+                pref = p;
+                rest = tail;
+            }
+        }
+        if rest.len() == len {
             break;
         }
     }
-    let mut out: Vec<char> = Vec::with_capacity(s.len());
-    out.extend_from_slice(head);
-    let mut rest = tail;
-    while let Some((&c, next)) = rest.split_first() {
-        match rest {
-            ['大', '字', after @ ..] => {
-                rest = after;
-                continue;
-            }
-            ['字', ..] if out.last().is_none_or(|p| matches!(p, '市' | '区' | '町' | '村')) => {}
-            _ => out.push(c),
-        }
-        rest = next;
-    }
+    let mut out: Vec<char> = Vec::with_capacity(pref.len() + rest.len());
+    out.extend_from_slice(pref);
+    out.extend_from_slice(rest);
     out
 }
 
@@ -298,7 +336,9 @@ fn number_position(before: &[char], after: &[char]) -> bool {
         let n = rest.iter().take_while(|&&c| is_kanji_numeral(c)).count();
         match rest.get(n..) {
             Some(_) if rest.first().is_some_and(char::is_ascii_digit) => return true,
-            Some(tail) if n > 0 && (ends_word(tail) || matches!(tail, ['の', ..])) => return true,
+            Some(tail) if n > 0 && (ends_word(tail) || matches!(tail, ['の' | 'ノ' | '之' | '-', ..])) => {
+                return true
+            }
             _ => {}
         }
     }
@@ -343,7 +383,7 @@ fn convert_numerals(s: &[char]) -> Vec<char> {
     out
 }
 
-/// Step 7: separators between numbers, room and floor notation, punctuation.
+/// Step 7: separators between numbers, room and floor notation, ASCII case.
 fn render(s: &[char]) -> String {
     let mut out = String::with_capacity(s.len() * 3);
     // The last character written is a digit; separators seen since then are pending.
@@ -436,13 +476,26 @@ mod tests {
 
     #[test]
     fn numbers_with_units() {
-        same(&["京都府京都市東山区本町二十二丁目742", "京都府京都市東山区本町22丁目742", "京都府京都市東山区本町２２丁目７４２"]);
-        same(&["北海道札幌市中央区北三条西六丁目1", "北海道札幌市中央区北3条西6-1", "北海道札幌市中央区北3条西6丁目1番"]);
+        same(&[
+            "京都府京都市東山区本町二十二丁目742",
+            "京都府京都市東山区本町22丁目742",
+            "京都府京都市東山区本町２２丁目７４２",
+        ]);
+        same(&[
+            "北海道札幌市中央区北三条西六丁目1",
+            "北海道札幌市中央区北3条西6-1",
+            "北海道札幌市中央区北3条西6丁目1番",
+        ]);
         assert_eq!(c("北海道札幌市中央区北三条西六丁目1"), "北海道札幌市中央区北3条西6-1");
         same(&["大分県大分市大手町三丁目百〇一番地", "大分県大分市大手町3-101"]);
         same(&["兵庫県神崎郡神河町吉冨88番地10号", "兵庫県神河町吉富88-10"]);
         same(&["岩手県盛岡市何某第一地割1番地", "岩手県盛岡市何某第1地割1"]);
-        same(&["東京都中央区築地一－一－一", "東京都中央区築地一の一の一", "東京都中央区築地1-1-1", "東京都中央区築地一丁目一番地の一"]);
+        same(&[
+            "東京都中央区築地一－一－一",
+            "東京都中央区築地一の一の一",
+            "東京都中央区築地1-1-1",
+            "東京都中央区築地一丁目一番地の一",
+        ]);
         same(&["東京都中央区築地1 丁目 1 番 1 号", "東京都中央区築地1-1-1"]);
     }
 
@@ -487,7 +540,13 @@ mod tests {
 
     #[test]
     fn ke_and_no_variants() {
-        same(&["神奈川県鎌倉市稲村ガ崎二丁目8", "神奈川県鎌倉市稲村ヶ崎2-8", "神奈川県鎌倉市稲村ケ﨑2-8", "神奈川県鎌倉市稲村が崎2-8", "神奈川県鎌倉市稲村ヵ崎2-8"]);
+        same(&[
+            "神奈川県鎌倉市稲村ガ崎二丁目8",
+            "神奈川県鎌倉市稲村ヶ崎2-8",
+            "神奈川県鎌倉市稲村ケ﨑2-8",
+            "神奈川県鎌倉市稲村が崎2-8",
+            "神奈川県鎌倉市稲村ヵ崎2-8",
+        ]);
         same(&["神奈川県鎌倉市山ノ内189", "神奈川県鎌倉市山の内189", "神奈川県鎌倉市山之内189"]);
         // Katakana words keep their ケ and ノ.
         assert_eq!(c("東京都港区ノースケープ1"), "東京都港区ノースケープ1");
@@ -512,12 +571,21 @@ mod tests {
             "東京都中央区築地1-1-1築地ビル１０１",
         ]);
         assert_eq!(c("東京都中央区築地1-1-1 築地ビル101号室"), "東京都中央区築地1-1-1築地ビル101");
-        same(&["東京都中央区築地1-1-1-101", "東京都中央区築地1-1-1 101号室", "東京都中央区築地1丁目1番1号#101", "東京都中央区築地1-1-1 ＃101"]);
+        same(&[
+            "東京都中央区築地1-1-1-101",
+            "東京都中央区築地1-1-1 101号室",
+            "東京都中央区築地1丁目1番1号#101",
+            "東京都中央区築地1-1-1 ＃101",
+        ]);
         same(&["東京都中央区築地1-1-1 ビル5階", "東京都中央区築地1-1-1ビル5F", "東京都中央区築地1-1-1ビル5f"]);
         same(&["東京都中央区築地1-1-1 3号棟", "東京都中央区築地1丁目1番1号3号棟"]);
         // A building name starting with a kanji numeral is not a number.
         assert_eq!(c("東京都中央区築地1-1-1 三井ビル"), "東京都中央区築地1-1-1三井ビル");
-        same(&["東京都中央区築地1-1-1 三井ビル", "東京都中央区築地一丁目一番一 三井ビル", "東京都中央区築地一丁目一番一号三井ビル"]);
+        same(&[
+            "東京都中央区築地1-1-1 三井ビル",
+            "東京都中央区築地一丁目一番一 三井ビル",
+            "東京都中央区築地一丁目一番一号三井ビル",
+        ]);
         assert_eq!(c("東京都中央区築地1-1-1 コーポ"), "東京都中央区築地1-1-1コーポ");
     }
 

@@ -30,7 +30,8 @@
 //!
 //! The submodules document each kind's rules and their limits.
 //!
-//! Guarantees: the result is idempotent (`canonical(k, canonical(k, x)?) == canonical(k, x)`), and error
+//! Guarantees: the result is a fixed point (`canonical(k, canonical(k, x)?) == canonical(k, x)`, checked by
+//! a property test over inputs built to make the rules interact), and error
 //! messages never contain the input, only what is wrong with it, because the input is personal data and
 //! errors end up in logs. [`Error::Invalid`] carries a `&'static str` reason so that it cannot.
 

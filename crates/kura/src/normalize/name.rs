@@ -21,7 +21,8 @@ use crate::schema::FieldType;
 pub(super) fn ja(raw: &str) -> Result<String, Error> {
     let kind = FieldType::PersonNameJa;
     let src = chars::prepare(kind, raw)?;
-    let out = chars::recompose(src.iter().filter(|&&c| !c.is_whitespace() && c != '・').map(|&c| variant::fold(c)).collect());
+    let out =
+        chars::recompose(src.iter().filter(|&&c| !c.is_whitespace() && c != '・').map(|&c| variant::fold(c)).collect());
     if out.is_empty() {
         return Err(Error::Invalid { kind, reason: "expected a name, found only separators" });
     }
@@ -143,7 +144,10 @@ mod tests {
 
     #[test]
     fn romaji_names() {
-        same(romaji, &["YAMADA, Taro", "Taro YAMADA", "yamada taro", "Taro  Yamada", "ＹＡＭＡＤＡ　Ｔａｒｏ", "Yamada,Taro"]);
+        same(
+            romaji,
+            &["YAMADA, Taro", "Taro YAMADA", "yamada taro", "Taro  Yamada", "ＹＡＭＡＤＡ　Ｔａｒｏ", "Yamada,Taro"],
+        );
         same(romaji, &["Ōno Tarō", "ONO TARO", "Ono Taro", "Óno Tàrō"]);
         same(romaji, &["O'Brien Mary", "Mary OBrien", "mary o’brien"]);
         same(romaji, &["Jean-Luc Picard", "Picard, Jean Luc"]);

@@ -17,6 +17,7 @@ use crate::schema::FieldType;
 const KIND: FieldType = FieldType::UsAddress;
 
 /// Word → USPS abbreviation, sorted by word.
+#[rustfmt::skip]
 static ABBREVIATIONS: &[(&str, &str)] = &[
     ("ALLEY", "ALY"), ("ANNEX", "ANX"), ("APARTMENT", "APT"), ("ARCADE", "ARC"), ("AV", "AVE"), ("AVEN", "AVE"),
     ("AVENU", "AVE"), ("AVENUE", "AVE"), ("BASEMENT", "BSMT"), ("BEACH", "BCH"), ("BOUL", "BLVD"), ("BOULEVARD", "BLVD"),
@@ -34,6 +35,7 @@ static ABBREVIATIONS: &[(&str, &str)] = &[
 ];
 
 /// State and territory names (words separated by one space) and their codes.
+#[rustfmt::skip]
 static STATES: &[(&str, &str)] = &[
     ("ALABAMA", "AL"), ("ALASKA", "AK"), ("ARIZONA", "AZ"), ("ARKANSAS", "AR"), ("CALIFORNIA", "CA"),
     ("COLORADO", "CO"), ("CONNECTICUT", "CT"), ("DELAWARE", "DE"), ("FLORIDA", "FL"), ("GEORGIA", "GA"),
@@ -216,10 +218,28 @@ mod tests {
                 "１２３ Ｍａｉｎ Ｓｔ Ａｐｔ ５, San Francisco, CA 94105",
             ],
         );
-        all("500 N MICHIGAN AVE STE 200 CHICAGO IL 60611-1234", &["500 North Michigan Avenue, Suite #200, Chicago, Illinois 60611-1234", "500 N. Michigan Ave. Ste 200 Chicago IL 606111234"]);
-        all("1 BROADWAY NEW YORK NY 10004", &["1 Broadway, New York, New York 10004", "1 Broadway, New York, NY 10004"]);
-        all("PO BOX 12 CHARLESTON WV 25301", &["P.O. Box 12, Charleston, West Virginia 25301", "Post Office Box 12, Charleston, WV 25301"]);
-        all("1600 PENNSYLVANIA AVE NW WASHINGTON DC 20500", &["1600 Pennsylvania Avenue NW, Washington, D.C. 20500", "1600 Pennsylvania Ave. Northwest, Washington, District of Columbia 20500"]);
+        all(
+            "500 N MICHIGAN AVE STE 200 CHICAGO IL 60611-1234",
+            &[
+                "500 North Michigan Avenue, Suite #200, Chicago, Illinois 60611-1234",
+                "500 N. Michigan Ave. Ste 200 Chicago IL 606111234",
+            ],
+        );
+        all(
+            "1 BROADWAY NEW YORK NY 10004",
+            &["1 Broadway, New York, New York 10004", "1 Broadway, New York, NY 10004"],
+        );
+        all(
+            "PO BOX 12 CHARLESTON WV 25301",
+            &["P.O. Box 12, Charleston, West Virginia 25301", "Post Office Box 12, Charleston, WV 25301"],
+        );
+        all(
+            "1600 PENNSYLVANIA AVE NW WASHINGTON DC 20500",
+            &[
+                "1600 Pennsylvania Avenue NW, Washington, D.C. 20500",
+                "1600 Pennsylvania Ave. Northwest, Washington, District of Columbia 20500",
+            ],
+        );
         all("10 ELM RD SPRINGFIELD IL", &["10 Elm Road, Springfield, Illinois"]);
     }
 

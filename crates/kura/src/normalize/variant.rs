@@ -38,11 +38,7 @@ fn lookup(table: &[(char, char)], c: char) -> Option<char> {
     if (c as u32) < 0x4E00 {
         return None;
     }
-    table
-        .binary_search_by_key(&c, |&(from, _)| from)
-        .ok()
-        .and_then(|i| table.get(i))
-        .map(|&(_, to)| to)
+    table.binary_search_by_key(&c, |&(from, _)| from).ok().and_then(|i| table.get(i)).map(|&(_, to)| to)
 }
 
 /// Two characters of a place name.
@@ -50,6 +46,7 @@ type Pair = (char, char);
 
 /// Two-character place-name spellings, after character folding: (written, representative).
 /// Sorted by the written pair.
+#[rustfmt::skip]
 static ADDRESS_PAIRS: &[(Pair, Pair)] = &[
     (('塩', '竃'), ('塩', '釜')),  // 塩竈市 / 塩竃 / 塩釜
     (('斑', '目'), ('班', '目')),  // 南足柄市班目 / 斑目
@@ -59,6 +56,7 @@ static ADDRESS_PAIRS: &[(Pair, Pair)] = &[
 ];
 
 /// Variant kanji used in names and places, folded to the common (mostly 新字体) form.
+#[rustfmt::skip]
 pub(super) static GENERAL: &[(char, char)] = &[
     ('乘', '乗'), ('亙', '亘'), ('亞', '亜'), ('佛', '仏'), ('來', '来'), ('傳', '伝'), ('兒', '児'), ('兔', '兎'),
     ('冨', '富'), ('冲', '沖'), ('凉', '涼'), ('凞', '熙'), ('劍', '剣'), ('劔', '剣'), ('區', '区'), ('卷', '巻'),
@@ -90,10 +88,10 @@ pub(super) static GENERAL: &[(char, char)] = &[
 ];
 
 /// Substitutions seen in place names only.
+#[rustfmt::skip]
 pub(super) static ADDRESS: &[(char, char)] = &[
     ('擽', '櫟'), ('爾', '迩'), ('脊', '背'),
 ];
-
 
 #[cfg(test)]
 mod tests {
@@ -132,8 +130,19 @@ mod tests {
     #[test]
     fn folds_requested_variants() {
         for (a, b) in [
-            ('藪', '薮'), ('籔', '薮'), ('溪', '渓'), ('鰺', '鯵'), ('髙', '高'), ('﨑', '崎'), ('邊', '辺'),
-            ('邉', '辺'), ('澤', '沢'), ('廣', '広'), ('齋', '斎'), ('齊', '斎'), ('斉', '斎'),
+            ('藪', '薮'),
+            ('籔', '薮'),
+            ('溪', '渓'),
+            ('鰺', '鯵'),
+            ('髙', '高'),
+            ('﨑', '崎'),
+            ('邊', '辺'),
+            ('邉', '辺'),
+            ('澤', '沢'),
+            ('廣', '広'),
+            ('齋', '斎'),
+            ('齊', '斎'),
+            ('斉', '斎'),
         ] {
             assert_eq!(fold(a), fold(b), "{a} {b}");
         }

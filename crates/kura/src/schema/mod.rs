@@ -185,17 +185,26 @@ pub enum Error {
 
 /// Names that denote a card security code, compared after removing `_`, `-` and spaces.
 const SECURITY_CODE_NAMES: &[&str] = &[
-    "cvv", "cvv2", "cvc", "cvc2", "cid", "csc", "cav2", "securitycode", "cardsecuritycode", "cardcvv",
-    "cardcvc", "cardverificationvalue", "cardverificationcode", "セキュリティコード",
+    "cvv",
+    "cvv2",
+    "cvc",
+    "cvc2",
+    "cid",
+    "csc",
+    "cav2",
+    "securitycode",
+    "cardsecuritycode",
+    "cardcvv",
+    "cardcvc",
+    "cardverificationvalue",
+    "cardverificationcode",
+    "セキュリティコード",
 ];
 
 /// Whether a field or column name denotes a card security code.
 pub fn is_security_code_name(name: &str) -> bool {
-    let folded: String = name
-        .chars()
-        .filter(|c| !matches!(c, '_' | '-' | ' ' | '.'))
-        .flat_map(char::to_lowercase)
-        .collect();
+    let folded: String =
+        name.chars().filter(|c| !matches!(c, '_' | '-' | ' ' | '.')).flat_map(char::to_lowercase).collect();
     SECURITY_CODE_NAMES.contains(&folded.as_str())
         || folded.ends_with("cvv")
         || folded.ends_with("cvc")
@@ -243,10 +252,7 @@ impl Schema {
             }
             match (f.kind, &f.derived_from) {
                 (FieldType::CardBrand, Some(src)) => {
-                    let ok = self
-                        .fields
-                        .iter()
-                        .any(|g| &g.name == src && g.kind == FieldType::CardNumber);
+                    let ok = self.fields.iter().any(|g| &g.name == src && g.kind == FieldType::CardNumber);
                     if !ok {
                         return Err(Error::Derived {
                             field: f.name.clone(),
@@ -305,10 +311,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
 
 /// A shipped schema by name.
 pub fn builtin(name: &str) -> Option<Schema> {
-    BUILTIN
-        .iter()
-        .find(|(n, _)| *n == name)
-        .and_then(|(_, text)| Schema::from_toml(text).ok())
+    BUILTIN.iter().find(|(n, _)| *n == name).and_then(|(_, text)| Schema::from_toml(text).ok())
 }
 
 #[cfg(test)]
@@ -354,7 +357,9 @@ mod tests {
         assert!(matches!(Schema::from_toml(&bad_type), Err(Error::Syntax(_))));
         let brand = format!("{base}[[field]]\nname = \"b\"\ntype = \"card_brand\"\nclassification = \"payment\"\n");
         assert!(matches!(Schema::from_toml(&brand), Err(Error::Derived { .. })));
-        let text_idx = format!("{base}[[field]]\nname = \"n\"\ntype = \"free_text\"\nclassification = \"personal\"\nsearchable = true\n");
+        let text_idx = format!(
+            "{base}[[field]]\nname = \"n\"\ntype = \"free_text\"\nclassification = \"personal\"\nsearchable = true\n"
+        );
         assert!(matches!(Schema::from_toml(&text_idx), Err(Error::FreeTextIndexed(_))));
         let bad_name = format!("{base}[[field]]\nname = \"Nope\"\ntype = \"email\"\nclassification = \"personal\"\n");
         assert!(matches!(Schema::from_toml(&bad_name), Err(Error::Name(_))));

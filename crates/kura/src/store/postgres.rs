@@ -296,7 +296,8 @@ impl Store for PgStore {
             &[&c.0, &rid],
         )?;
         let Some(row) = row else {
-            let before = tx.query_opt("SELECT erased FROM kura_tombstone WHERE collection_id = $1 AND id = $2", &[&c.0, &rid])?;
+            let before =
+                tx.query_opt("SELECT erased FROM kura_tombstone WHERE collection_id = $1 AND id = $2", &[&c.0, &rid])?;
             return Ok(before.map_or(Erased::Unknown, |r| Erased::Before(r.get(0))));
         };
         let ext: Vec<u8> = row.get(0);
@@ -325,7 +326,8 @@ impl Store for PgStore {
     }
 
     fn count(&self, c: CollectionId) -> Result<u64, Error> {
-        let n: i64 = self.client()?.query_one("SELECT count(*) FROM kura_record WHERE collection_id = $1", &[&c.0])?.get(0);
+        let n: i64 =
+            self.client()?.query_one("SELECT count(*) FROM kura_record WHERE collection_id = $1", &[&c.0])?.get(0);
         Ok(n as u64)
     }
 }

@@ -231,10 +231,7 @@ impl Store for SqliteStore {
     }
 
     fn meta(&self, key: &str) -> Result<Option<String>, Error> {
-        Ok(self
-            .vault()?
-            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-            .optional()?)
+        Ok(self.vault()?.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
     }
 
     fn set_meta(&self, key: &str, value: &str) -> Result<(), Error> {
@@ -266,10 +263,7 @@ impl Store for SqliteStore {
             tx.commit()?;
         }
         let tx = vault.transaction()?;
-        tx.execute(
-            "INSERT INTO collection(name, schema, created) VALUES (?1, ?2, ?3)",
-            params![name, schema, now()],
-        )?;
+        tx.execute("INSERT INTO collection(name, schema, created) VALUES (?1, ?2, ?3)", params![name, schema, now()])?;
         let id = tx.last_insert_rowid();
         tx.commit()?;
         Ok(CollectionId(id))
@@ -278,19 +272,18 @@ impl Store for SqliteStore {
     fn collections(&self) -> Result<Vec<CollectionRow>, Error> {
         let vault = self.vault()?;
         let mut stmt = vault.prepare("SELECT id, name, schema FROM collection ORDER BY id")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(CollectionRow { id: CollectionId(r.get(0)?), name: r.get(1)?, schema: r.get(2)? })
-        })?;
+        let rows = stmt
+            .query_map([], |r| Ok(CollectionRow { id: CollectionId(r.get(0)?), name: r.get(1)?, schema: r.get(2)? }))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn data_keys(&self, collection: &str) -> Result<Vec<DataKey>, Error> {
         let keyring = self.keyring()?;
-        let mut stmt = keyring
-            .prepare("SELECT purpose, version, wrapped FROM data_key WHERE collection = ?1 ORDER BY purpose, version")?;
-        let rows = stmt.query_map([collection], |r| {
-            Ok(DataKey { purpose: r.get(0)?, version: r.get(1)?, wrapped: r.get(2)? })
-        })?;
+        let mut stmt = keyring.prepare(
+            "SELECT purpose, version, wrapped FROM data_key WHERE collection = ?1 ORDER BY purpose, version",
+        )?;
+        let rows = stmt
+            .query_map([collection], |r| Ok(DataKey { purpose: r.get(0)?, version: r.get(1)?, wrapped: r.get(2)? }))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -317,8 +310,7 @@ impl Store for SqliteStore {
         let mut stmt = keyring.prepare_cached("SELECT version, wrapped FROM subject_key WHERE record_id = ?1")?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            let row: Option<(u32, Vec<u8>)> =
-                stmt.query_row([&id.0[..]], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+            let row: Option<(u32, Vec<u8>)> = stmt.query_row([&id.0[..]], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
             if let Some((version, wrapped)) = row {
                 out.push(SubjectKey { record: *id, version, wrapped });
             }
@@ -376,9 +368,11 @@ impl Store for SqliteStore {
             .optional()?;
         let Some((seq, ext_token, tokens)) = row else {
             let before: Option<i64> = vault
-                .query_row("SELECT erased FROM tombstone WHERE collection_id = ?1 AND id = ?2", params![c.0, rid], |r| {
-                    r.get(0)
-                })
+                .query_row(
+                    "SELECT erased FROM tombstone WHERE collection_id = ?1 AND id = ?2",
+                    params![c.0, rid],
+                    |r| r.get(0),
+                )
                 .optional()?;
             return Ok(before.map_or(Erased::Unknown, Erased::Before));
         };
@@ -409,9 +403,11 @@ impl Store for SqliteStore {
     fn tombstone(&self, c: CollectionId, id: RecordId) -> Result<Option<i64>, Error> {
         Ok(self
             .vault()?
-            .query_row("SELECT erased FROM tombstone WHERE collection_id = ?1 AND id = ?2", params![c.0, &id.0[..]], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT erased FROM tombstone WHERE collection_id = ?1 AND id = ?2",
+                params![c.0, &id.0[..]],
+                |r| r.get(0),
+            )
             .optional()?)
     }
 

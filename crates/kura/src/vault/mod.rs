@@ -68,7 +68,11 @@ impl Access {
         if !ok(principal) {
             return Err(AccessError::Malformed("principal"));
         }
-        Ok(Access { principal: principal.trim().to_owned(), purpose: purpose.trim().to_owned(), origin: origin.to_owned() })
+        Ok(Access {
+            principal: principal.trim().to_owned(),
+            purpose: purpose.trim().to_owned(),
+            origin: origin.to_owned(),
+        })
     }
 
     /// Who.
@@ -166,7 +170,9 @@ pub enum ReadError {
     #[error(transparent)]
     Store(#[from] store::Error),
     /// Keys missing or wrong.
-    #[error("record `{0}` cannot be decrypted: its key is missing or does not match (erased, or the database was altered)")]
+    #[error(
+        "record `{0}` cannot be decrypted: its key is missing or does not match (erased, or the database was altered)"
+    )]
     Undecryptable(RecordId),
     /// Stored data damaged.
     #[error("record `{0}` is damaged")]
@@ -410,8 +416,7 @@ impl Vault {
             return Err(CollectionError::Keys(keys::Error::Unwrap));
         };
         let current = wrap_keys.keys().next_back().copied().ok_or(CollectionError::Keys(keys::Error::Unwrap))?;
-        let index =
-            schema.fields.iter().map(|f| f.indexed().then(|| BlindIndex::new(&index_key, &f.name))).collect();
+        let index = schema.fields.iter().map(|f| f.indexed().then(|| BlindIndex::new(&index_key, &f.name))).collect();
         let tokenizer = Tokenizer::new(&token_key).map_err(|_| CollectionError::Tokenizer)?;
         Ok(Loaded { id, schema, wrap_keys, current, index, tokenizer })
     }
@@ -436,11 +441,8 @@ impl Vault {
 
     /// Names and schemas of all collections.
     pub fn collections(&self) -> Vec<Schema> {
-        let mut out: Vec<Schema> = self
-            .collections
-            .read()
-            .map(|m| m.values().map(|l| l.schema.clone()).collect())
-            .unwrap_or_default();
+        let mut out: Vec<Schema> =
+            self.collections.read().map(|m| m.values().map(|l| l.schema.clone()).collect()).unwrap_or_default();
         out.sort_by(|a, b| a.name.cmp(&b.name));
         out
     }
@@ -594,12 +596,13 @@ impl Vault {
     /// decrypting anything.
     pub fn find_ids(&self, collection: &str, field: &str, query: &str) -> Result<Vec<RecordId>, ReadError> {
         let c = self.collection(collection)?;
-        let pos = c.schema.position(field).ok_or_else(|| ReadError::UnknownField {
-            collection: collection.to_owned(),
-            field: field.to_owned(),
-        })?;
+        let pos = c
+            .schema
+            .position(field)
+            .ok_or_else(|| ReadError::UnknownField { collection: collection.to_owned(), field: field.to_owned() })?;
         let f = c.schema.fields.get(pos).ok_or(ReadError::NotSearchable(field.to_owned()))?;
-        let idx = c.index.get(pos).and_then(|i| i.as_ref()).ok_or_else(|| ReadError::NotSearchable(field.to_owned()))?;
+        let idx =
+            c.index.get(pos).and_then(|i| i.as_ref()).ok_or_else(|| ReadError::NotSearchable(field.to_owned()))?;
         let canonical = if f.kind == FieldType::CardNumber {
             Pan::parse(query)
                 .map(|p| p.digits().to_owned())

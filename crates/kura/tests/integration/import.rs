@@ -53,7 +53,10 @@ fn each_bad_value_is_named_by_line_and_column_without_the_value() {
 fn whole_file_problems() {
     let s = schema("consumer-wireless");
     let err = |bytes: &[u8], enc| import::parse("f.csv", bytes, &s, enc).unwrap_err();
-    assert!(matches!(err(format!("{HEADER},favourite_colour\n").as_bytes(), Encoding::Auto), Error::UnknownColumn { .. }));
+    assert!(matches!(
+        err(format!("{HEADER},favourite_colour\n").as_bytes(), Encoding::Auto),
+        Error::UnknownColumn { .. }
+    ));
     assert!(matches!(err(format!("{HEADER},cvv\n").as_bytes(), Encoding::Auto), Error::SecurityCode { .. }));
     assert!(matches!(err(b"customer_id,name,name\n", Encoding::Auto), Error::DuplicateColumn { .. }));
     assert!(matches!(err(b"customer_id,name\n", Encoding::Auto), Error::MissingColumn { .. }));

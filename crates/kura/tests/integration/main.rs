@@ -4,7 +4,7 @@
 //! works in a schema of its own, dropped afterwards.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+mod import;
+mod stolen;
 mod support;
 mod vault;
-mod stolen;
-mod import;

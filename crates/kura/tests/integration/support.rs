@@ -111,9 +111,7 @@ pub fn import(vault: &Vault, collection: &str, csv: &[u8]) -> usize {
 pub fn rows(csv: &[u8]) -> Vec<std::collections::HashMap<String, String>> {
     let mut r = csv::Reader::from_reader(csv);
     let h: Vec<String> = r.headers().unwrap().iter().map(str::to_owned).collect();
-    r.records()
-        .map(|rec| h.iter().cloned().zip(rec.unwrap().iter().map(str::to_owned)).collect())
-        .collect()
+    r.records().map(|rec| h.iter().cloned().zip(rec.unwrap().iter().map(str::to_owned)).collect()).collect()
 }
 
 pub fn access() -> kura::Access {

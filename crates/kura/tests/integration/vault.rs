@@ -33,10 +33,7 @@ fn round_trip_and_search_by_other_notation() {
             let name = p["user_name"].replace([' ', '\u{3000}'], "");
             assert!(vault.find_ids("corporate-mobile", "user_name", &name).unwrap().contains(&id));
         }
-        assert!(matches!(
-            vault.find_ids("corporate-mobile", "department", "営業部"),
-            Err(ReadError::NotSearchable(_))
-        ));
+        assert!(matches!(vault.find_ids("corporate-mobile", "department", "営業部"), Err(ReadError::NotSearchable(_))));
         assert!(matches!(vault.find_ids("nope", "mobile", "1"), Err(ReadError::UnknownCollection(_))));
     }
 }
@@ -68,7 +65,10 @@ fn ciphertext_swapped_between_records_or_fields_fails() {
         };
         store.write(cid, &[moved], &mut |_| {}).unwrap();
         let vault = fx.open();
-        assert!(matches!(vault.get(&access(), "corporate-mobile", a, CardView::Masked), Err(ReadError::Undecryptable(_))));
+        assert!(matches!(
+            vault.get(&access(), "corporate-mobile", a, CardView::Masked),
+            Err(ReadError::Undecryptable(_))
+        ));
         drop(vault);
 
         // 2. Two of A's own fields exchanged (user_name ↔ department).
@@ -82,20 +82,40 @@ fn ciphertext_swapped_between_records_or_fields_fails() {
             };
             codec::push(&mut swapped, pos, sealed);
         }
-        let w = RecordWrite { id: a, ext_token: ext_a, key_version: ra.key_version, fields: swapped, tokens: ra.tokens.clone(), new_subject_key: None };
+        let w = RecordWrite {
+            id: a,
+            ext_token: ext_a,
+            key_version: ra.key_version,
+            fields: swapped,
+            tokens: ra.tokens.clone(),
+            new_subject_key: None,
+        };
         store.write(cid, &[w], &mut |_| {}).unwrap();
         let vault = fx.open();
-        assert!(matches!(vault.get(&access(), "corporate-mobile", a, CardView::Masked), Err(ReadError::Undecryptable(_))));
+        assert!(matches!(
+            vault.get(&access(), "corporate-mobile", a, CardView::Masked),
+            Err(ReadError::Undecryptable(_))
+        ));
 
         // 3. The original bytes put back read fine again: the failure came from the move, not from damage.
         drop(vault);
-        let w = RecordWrite { id: a, ext_token: ext_a, key_version: ra.key_version, fields: ra.fields.clone(), tokens: ra.tokens.clone(), new_subject_key: None };
+        let w = RecordWrite {
+            id: a,
+            ext_token: ext_a,
+            key_version: ra.key_version,
+            fields: ra.fields.clone(),
+            tokens: ra.tokens.clone(),
+            new_subject_key: None,
+        };
         store.write(cid, &[w], &mut |_| {}).unwrap();
         let vault = fx.open();
         let r = vault.get(&access(), "corporate-mobile", a, CardView::Masked).unwrap();
         assert_eq!(r.value("user_name").unwrap(), people[0]["user_name"]);
         // B is untouched.
-        assert_eq!(vault.get(&access(), "corporate-mobile", b, CardView::Masked).unwrap().value("mobile").unwrap(), people[1]["mobile"]);
+        assert_eq!(
+            vault.get(&access(), "corporate-mobile", b, CardView::Masked).unwrap().value("mobile").unwrap(),
+            people[1]["mobile"]
+        );
     }
 }
 
@@ -170,7 +190,10 @@ fn erasure_destroys_one_person_only() {
             vault.by_external_id("corporate-mobile", &people[7]["employee_id"]),
             Err(ReadError::UnknownExternalId(_))
         ));
-        assert!(matches!(vault.erase(&access(), "corporate-mobile", victim).unwrap(), EraseReport::AlreadyErased { .. }));
+        assert!(matches!(
+            vault.erase(&access(), "corporate-mobile", victim).unwrap(),
+            EraseReport::AlreadyErased { .. }
+        ));
         assert!(vault.erase(&access(), "corporate-mobile", kura::RecordId::generate()).is_err(), "unknown is an error");
         assert_eq!(vault.count("corporate-mobile").unwrap(), 39);
         for (i, p) in people.iter().enumerate().filter(|(i, _)| *i != 7) {
@@ -227,7 +250,10 @@ fn cards_are_tokenised_masked_and_searchable() {
             let pan: String = p["card_number"].chars().filter(char::is_ascii_digit).collect();
             let full = vault.get(&access(), "consumer-wireless", id, CardView::Full).unwrap();
             assert_eq!(full.value("card_number").unwrap(), pan);
-            assert_eq!(full.value("card_brand").unwrap(), p["card_brand"].to_uppercase().replace("AMERICAN EXPRESS", "AMEX"));
+            assert_eq!(
+                full.value("card_brand").unwrap(),
+                p["card_brand"].to_uppercase().replace("AMERICAN EXPRESS", "AMEX")
+            );
             let masked = vault.get(&access(), "consumer-wireless", id, CardView::Masked).unwrap();
             let m = masked.value("card_number").unwrap();
             assert!(m.contains('•') && m.ends_with(&pan[pan.len() - 4..]) && m.starts_with(&pan[..4]));
@@ -238,7 +264,13 @@ fn cards_are_tokenised_masked_and_searchable() {
             assert!(kura::card::luhn_valid(t.as_bytes()));
             assert_eq!(&t[t.len() - 4..], &pan[pan.len() - 4..]);
             // Search by the card number typed with spaces.
-            let spaced: String = pan.chars().collect::<Vec<_>>().chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join(" ");
+            let spaced: String = pan
+                .chars()
+                .collect::<Vec<_>>()
+                .chunks(4)
+                .map(|c| c.iter().collect::<String>())
+                .collect::<Vec<_>>()
+                .join(" ");
             assert_eq!(vault.find_ids("consumer-wireless", "card_number", &spaced).unwrap(), vec![id]);
         }
     }
@@ -249,6 +281,12 @@ fn wrong_key_file_cannot_open_the_vault() {
     let fx = crate::support::backends().remove(0);
     drop(fx.create());
     let other = fx.dir.path().join("other.key");
-    let keys = kura::keys::keyfile::KeyFile::create(&other, "x", &crate::support::pass(), kura::keys::keyfile::KdfParams::dangerous_for_tests()).unwrap();
+    let keys = kura::keys::keyfile::KeyFile::create(
+        &other,
+        "x",
+        &crate::support::pass(),
+        kura::keys::keyfile::KdfParams::dangerous_for_tests(),
+    )
+    .unwrap();
     assert!(matches!(kura::Vault::open(fx.store(), Box::new(keys)), Err(kura::vault::OpenError::WrongKey)));
 }

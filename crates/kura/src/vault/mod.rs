@@ -3,7 +3,7 @@
 //! Personal data travels one road. Writes: validate and normalise ([`input`]) → encrypt under the subject's
 //! key → store. Reads: check the [`Access`] (who, why) → read ciphertext → decrypt → hand out [`Plain`]
 //! values. Plaintext exists only inside [`Plain`], which the vault creates after an access passed the
-//! gateway in [`Vault::reveal`]; the access log (which must be written before data is returned) hooks in there.
+//! gateway in `Vault::reveal`; the access log (which must be written before data is returned) hooks in there.
 //!
 //! Key use: each record has its own random subject key, wrapped under the collection's subject-wrapping key
 //! (itself wrapped by the key provider's root key). Each field is sealed with AES-256-GCM-SIV under the

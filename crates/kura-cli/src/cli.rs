@@ -49,6 +49,8 @@ pub enum Command {
     Find(FindArgs),
     /// Change fields of one record.
     Update(UpdateArgs),
+    /// Show the card number behind a card token (for staff allowed to see full numbers).
+    Detokenise(DetokeniseArgs),
     /// Erase one person by destroying their key (crypto-shredding).
     Erase(EraseArgs),
     /// Write synthetic, realistic personal data as CSV.
@@ -167,7 +169,8 @@ pub struct FindArgs {
     pub collection: String,
     /// A searchable field.
     pub field: String,
-    /// The value, in any notation (e.g. `090-1234-5678` or `+81 90 1234 5678`).
+    /// The value, in any notation (e.g. `090-1234-5678` or `+81 90 1234 5678`); `-` reads it from standard
+    /// input, which keeps it out of the process list and shell history.
     pub value: String,
     #[command(flatten)]
     pub purpose: PurposeArg,
@@ -188,9 +191,20 @@ pub struct UpdateArgs {
     pub target: Target,
     #[command(flatten)]
     pub purpose: PurposeArg,
-    /// `field=value` to set (an empty value clears an optional field). Repeatable.
+    /// `field=value` to set (an empty value clears an optional field; `field=-` reads the value from standard
+    /// input, keeping it out of the process list). Repeatable.
     #[arg(long = "set", value_name = "FIELD=VALUE", required = true)]
     pub set: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DetokeniseArgs {
+    /// Collection whose tokenisation key made the token.
+    pub collection: String,
+    /// The token (`-` reads it from standard input).
+    pub token: String,
+    #[command(flatten)]
+    pub purpose: PurposeArg,
 }
 
 #[derive(Debug, Args)]

@@ -49,7 +49,7 @@ pub fn passphrase(confirm: bool) -> Result<SecretString> {
     }
     let p = rpassword::prompt_password("kura passphrase: ")?;
     if confirm {
-        let again = rpassword::prompt_password("repeat passphrase: ")?;
+        let again = zeroize::Zeroizing::new(rpassword::prompt_password("repeat passphrase: ")?);
         if !bool::from(subtle::ConstantTimeEq::ct_eq(p.as_bytes(), again.as_bytes())) {
             bail!("the passphrases differ");
         }

@@ -31,17 +31,15 @@ impl fmt::Debug for RecordId {
     }
 }
 
-/// A string is not a record id.
+/// A string is not a record id. The string is not repeated: a mistyped id may be a personal value.
 #[derive(Debug, thiserror::Error)]
-#[error("`{0}` is not a record id (expected a UUID such as 6f1c…-…)")]
-pub struct ParseRecordIdError(String);
+#[error("not a record id (expected a UUID such as 1869c78b-8ba9-4b49-b0ad-6f10d40f29c1; use --external-id for an external id)")]
+pub struct ParseRecordIdError;
 
 impl FromStr for RecordId {
     type Err = ParseRecordIdError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        uuid::Uuid::parse_str(s.trim())
-            .map(|u| RecordId(*u.as_bytes()))
-            .map_err(|_| ParseRecordIdError(s.chars().take(40).collect()))
+        uuid::Uuid::parse_str(s.trim()).map(|u| RecordId(*u.as_bytes())).map_err(|_| ParseRecordIdError)
     }
 }
 

@@ -3,8 +3,8 @@
 use anyhow::Result;
 use kura::vault::Record;
 
-use super::{card_view, resolve};
-use crate::cli::{FindArgs, GetArgs, Global};
+use super::{card_view, resolve, value_arg};
+use crate::cli::{DetokeniseArgs, FindArgs, GetArgs, Global};
 use crate::open;
 
 fn print(records: &[Record], json: bool) -> Result<()> {
@@ -46,10 +46,20 @@ pub fn get(g: &Global, a: &GetArgs) -> Result<()> {
 pub fn find(g: &Global, a: &FindArgs) -> Result<()> {
     let access = open::access(&a.purpose.purpose)?;
     let vault = open::open(g)?;
-    let records = vault.find(&access, &a.collection, &a.field, &a.value, a.limit, card_view(a.card))?;
+    let value = value_arg(&a.value)?;
+    let records = vault.find(&access, &a.collection, &a.field, &value, a.limit, card_view(a.card))?;
     if records.is_empty() && !a.json {
         eprintln!("no match");
         return Ok(());
     }
     print(&records, a.json)
+}
+
+pub fn detokenise(g: &Global, a: &DetokeniseArgs) -> Result<()> {
+    let access = open::access(&a.purpose.purpose)?;
+    let token = value_arg(&a.token)?;
+    let vault = open::open(g)?;
+    let pan = vault.detokenise(&access, &a.collection, &token)?;
+    println!("{}", pan.expose());
+    Ok(())
 }

@@ -24,6 +24,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Get(a) => get::get(g, &a),
         Command::Find(a) => get::find(g, &a),
         Command::Update(a) => update::run(g, &a),
+        Command::Detokenise(a) => get::detokenise(g, &a),
         Command::Erase(a) => erase::run(g, &a),
         Command::Generate(c) => generate::run(g, c),
         Command::Scan(a) => scan::run(g, &a),
@@ -38,6 +39,16 @@ fn card_view(c: CardArg) -> kura::vault::CardView {
         CardArg::Token => kura::vault::CardView::Token,
         CardArg::Full => kura::vault::CardView::Full,
     }
+}
+
+/// A value given on the command line, or read from standard input when it is `-`.
+fn value_arg(v: &str) -> Result<zeroize::Zeroizing<String>> {
+    if v != "-" {
+        return Ok(zeroize::Zeroizing::new(v.to_owned()));
+    }
+    let mut line = zeroize::Zeroizing::new(String::new());
+    std::io::stdin().read_line(&mut line)?;
+    Ok(zeroize::Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_owned()))
 }
 
 /// Resolves a record id or external id.

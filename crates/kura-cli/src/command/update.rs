@@ -13,6 +13,7 @@ pub fn run(g: &Global, a: &UpdateArgs) -> Result<()> {
         let Some((k, v)) = s.split_once('=') else {
             bail!("`--set` takes FIELD=VALUE (got a value without `=`)");
         };
+        let v = super::value_arg(v)?;
         let v = v.trim();
         changes.push((k.trim().to_owned(), (!v.is_empty()).then(|| v.to_owned())));
     }

@@ -56,14 +56,11 @@ impl SecretKey {
     }
 
     /// Derives a sub-key for one purpose with HKDF-SHA-256.
-    pub fn derive(&self, info: &[u8]) -> SecretKey {
+    pub fn derive(&self, info: &[u8]) -> Result<SecretKey, Error> {
         let hk = hkdf::Hkdf::<Sha256>::new(Some(b"kura/v1"), &self.0);
         let mut out = [0u8; 32];
-        // HKDF-SHA-256 can always produce 32 bytes (limit is 255 * 32).
-        if hk.expand(info, &mut out).is_err() {
-            out.zeroize();
-        }
-        SecretKey(out)
+        hk.expand(info, &mut out).map_err(|_| Error::Derive)?;
+        Ok(SecretKey(out))
     }
 }
 
@@ -80,6 +77,18 @@ impl PartialEq for SecretKey {
 }
 impl Eq for SecretKey {}
 
+/// A key could not be derived or a value could not be sealed (never expected; fails closed).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// Key derivation failed.
+    #[error("key derivation failed")]
+    Derive,
+    /// Encryption failed.
+    #[error("encryption failed")]
+    Seal,
+}
+
 /// A ciphertext could not be opened.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]
@@ -93,7 +102,7 @@ pub enum OpenError {
 }
 
 /// Encrypts `plaintext` under `key`, bound to `ad`. Output: nonce ‖ ciphertext ‖ tag.
-pub fn seal(key: &SecretKey, ad: &[u8], plaintext: &[u8]) -> Vec<u8> {
+pub fn seal(key: &SecretKey, ad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, Error> {
     let cipher = Aes256GcmSiv::new(key.expose().into());
     // Nonces come from the thread-local CSPRNG (ChaCha, seeded and periodically reseeded from the OS):
     // uniqueness is what matters, and a system call per field would dominate bulk imports.
@@ -101,12 +110,9 @@ pub fn seal(key: &SecretKey, ad: &[u8], plaintext: &[u8]) -> Vec<u8> {
     rand::thread_rng().fill_bytes(&mut nonce);
     let mut out = Vec::with_capacity(NONCE_LEN + plaintext.len() + TAG_LEN);
     out.extend_from_slice(&nonce);
-    // Encryption only fails for plaintexts over 64 GiB; values are far smaller.
-    match cipher.encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: ad }) {
-        Ok(ct) => out.extend_from_slice(&ct),
-        Err(_) => out.clear(),
-    }
-    out
+    let ct = cipher.encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: ad }).map_err(|_| Error::Seal)?;
+    out.extend_from_slice(&ct);
+    Ok(out)
 }
 
 /// Decrypts what [`seal`] produced, checking that it was bound to `ad`.
@@ -150,15 +156,15 @@ impl std::fmt::Debug for BlindIndex {
 
 impl BlindIndex {
     /// The index key for `field` of a collection whose index key is `collection_key`.
-    pub fn new(collection_key: &SecretKey, field: &str) -> BlindIndex {
-        let field_key = collection_key.derive(&context("kura/blind-index", &[field.as_bytes()]));
+    pub fn new(collection_key: &SecretKey, field: &str) -> Result<BlindIndex, Error> {
+        let field_key = collection_key.derive(&context("kura/blind-index", &[field.as_bytes()]))?;
         // HMAC zero-pads keys shorter than the hash's 64-byte block, so this is HMAC under the 32-byte key.
         let mut block = Zeroizing::new([0u8; 64]);
         for (d, s) in block.iter_mut().zip(field_key.expose().iter()) {
             *d = *s;
         }
         let mac = <Hmac<Sha256> as hmac::digest::KeyInit>::new(&(*block).into());
-        BlindIndex { mac }
+        Ok(BlindIndex { mac })
     }
 
     /// The token of a canonical value.
@@ -186,7 +192,7 @@ mod tests {
         let ad1 = context("kura/field", &[b"people", b"rec-1", b"email"]);
         let ad2 = context("kura/field", &[b"people", b"rec-2", b"email"]);
         let ad3 = context("kura/field", &[b"people", b"rec-1", b"phone"]);
-        let sealed = seal(&k, &ad1, b"taro@example.jp");
+        let sealed = seal(&k, &ad1, b"taro@example.jp").unwrap();
         assert_eq!(&open(&k, &ad1, &sealed).unwrap()[..], b"taro@example.jp");
         assert_eq!(open(&k, &ad2, &sealed), Err(OpenError::Authentication));
         assert_eq!(open(&k, &ad3, &sealed), Err(OpenError::Authentication));
@@ -212,18 +218,21 @@ mod tests {
     #[test]
     fn blind_index_is_keyed_per_field() {
         let k = SecretKey::generate();
-        let a = BlindIndex::new(&k, "email");
-        let b = BlindIndex::new(&k, "phone");
+        let a = BlindIndex::new(&k, "email").unwrap();
+        let b = BlindIndex::new(&k, "phone").unwrap();
         assert_eq!(a.token("x@example.jp"), a.token("x@example.jp"));
         assert_ne!(a.token("x@example.jp"), b.token("x@example.jp"));
-        assert_ne!(a.token("x@example.jp"), BlindIndex::new(&SecretKey::generate(), "email").token("x@example.jp"));
+        assert_ne!(
+            a.token("x@example.jp"),
+            BlindIndex::new(&SecretKey::generate(), "email").unwrap().token("x@example.jp")
+        );
     }
 
     proptest! {
         #[test]
         fn seal_open_round_trip(pt in proptest::collection::vec(any::<u8>(), 0..300), ad in proptest::collection::vec(any::<u8>(), 0..40)) {
             let k = SecretKey::generate();
-            let sealed = seal(&k, &ad, &pt);
+            let sealed = seal(&k, &ad, &pt).unwrap();
             prop_assert_eq!(sealed.len(), pt.len() + NONCE_LEN + TAG_LEN);
             prop_assert_eq!(&open(&k, &ad, &sealed).unwrap()[..], &pt[..]);
         }

@@ -73,8 +73,9 @@ pub enum Error {
         /// File.
         file: String,
     },
-    /// A column is not a schema field.
-    #[error("{file}:1: column `{column}` is not a field of collection `{collection}` (fields: {fields})")]
+    /// A column is not a schema field. Only header names that look like identifiers are repeated: a file
+    /// without a header row would otherwise print a person's values.
+    #[error("{file}:1: column {column} is not a field of collection `{collection}` (fields: {fields}); is the header row missing?")]
     UnknownColumn {
         /// File.
         file: String,
@@ -190,6 +191,19 @@ pub fn decode(file: &str, bytes: &[u8], encoding: Encoding) -> Result<(String, &
     }
 }
 
+/// A column's name for an error message: the name if it looks like a field name, else its position.
+fn column_label(name: &str, position: usize) -> String {
+    let plain = !name.is_empty()
+        && name.len() <= 40
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && !name.chars().all(|c| c.is_ascii_digit() || c == '-');
+    if plain {
+        format!("`{name}`")
+    } else {
+        format!("{position}")
+    }
+}
+
 /// Reads, decodes, parses and validates a CSV file against a schema. Nothing is written.
 pub fn read(path: &Path, schema: &Schema, encoding: Encoding) -> Result<Parsed, Error> {
     let file = path.display().to_string();
@@ -225,7 +239,7 @@ pub fn parse(file: &str, bytes: &[u8], schema: &Schema, encoding: Encoding) -> R
         }
         let pos = schema.position(name).ok_or_else(|| Error::UnknownColumn {
             file: file.to_owned(),
-            column: name.to_owned(),
+            column: column_label(name, columns.len() + 1),
             collection: schema.name.clone(),
             fields: schema.fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", "),
         })?;

@@ -70,6 +70,9 @@ pub enum Error {
     /// Too weak a passphrase.
     #[error("passphrase is too short: use at least 12 characters")]
     WeakPassphrase,
+    /// KDF parameters outside the accepted range (a hostile file could demand terabytes of memory).
+    #[error("key file `{0}` asks for Argon2 parameters outside the accepted range")]
+    Parameters(PathBuf),
     /// KDF failure.
     #[error("key derivation failed: {0}")]
     Kdf(String),
@@ -125,7 +128,7 @@ impl KeyFile {
         rand::rngs::OsRng.fill_bytes(&mut salt);
         let kek = derive(passphrase, &salt, kdf)?;
         let root = SecretKey::generate();
-        let sealed = crypto::seal(&kek, &ad(vault_id, kdf), root.expose());
+        let sealed = crypto::seal(&kek, &ad(vault_id, kdf), root.expose()).map_err(|e| Error::Kdf(e.to_string()))?;
         let file = FileV1 {
             format: FORMAT.to_owned(),
             vault_id: vault_id.to_owned(),
@@ -150,6 +153,10 @@ impl KeyFile {
         })?;
         f.write_all(text.as_bytes()).map_err(io)?;
         f.sync_all().map_err(io)?;
+        // The directory entry must be durable too, before anything is encrypted under this key.
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
+        }
         Ok(KeyFile { root, vault_id: vault_id.to_owned(), path: path.to_owned() })
     }
 
@@ -162,6 +169,10 @@ impl KeyFile {
         }
         let salt = B64.decode(&file.salt).map_err(|_| Error::Format(path.to_owned()))?;
         let sealed = B64.decode(&file.sealed_root).map_err(|_| Error::Format(path.to_owned()))?;
+        let k = file.kdf;
+        if !(8..=4 * 1024 * 1024).contains(&k.m_kib) || !(1..=64).contains(&k.t) || !(1..=16).contains(&k.p) {
+            return Err(Error::Parameters(path.to_owned()));
+        }
         let kek = derive(passphrase, &salt, file.kdf)?;
         let root = crypto::open(&kek, &ad(&file.vault_id, file.kdf), &sealed)
             .ok()
@@ -182,7 +193,7 @@ fn wrap_ad(label: &str) -> Vec<u8> {
 
 impl KeyProvider for KeyFile {
     fn wrap(&self, label: &str, key: &SecretKey) -> Result<Vec<u8>, KeyError> {
-        Ok(crypto::seal(&self.root, &wrap_ad(label), key.expose()))
+        crypto::seal(&self.root, &wrap_ad(label), key.expose()).map_err(|e| KeyError::Unavailable(e.to_string()))
     }
 
     fn unwrap(&self, label: &str, wrapped: &[u8]) -> Result<SecretKey, KeyError> {

@@ -45,6 +45,9 @@ pub enum Error {
         /// Supported.
         supported: i64,
     },
+    /// Another writer changed the same records at the same time.
+    #[error("records changed while this write was running (a concurrent import, update or erasure); nothing was written, retry")]
+    Conflict,
     /// A lock was poisoned by a panic in another thread.
     #[error("storage connection is unusable after an earlier failure")]
     Poisoned,
@@ -180,6 +183,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn erase(&self, c: CollectionId, id: RecordId) -> Result<Erased, Error>;
     /// When a record was erased, if it was.
     fn tombstone(&self, c: CollectionId, id: RecordId) -> Result<Option<i64>, Error>;
+    /// Re-applies every recorded erasure: destroys any subject key of an erased record (e.g. from a restored
+    /// keyring backup) and finishes erasures a crash interrupted. Returns how many keys or records it removed.
+    fn reapply_erasures(&self) -> Result<u64, Error>;
     /// The number of live records.
     fn count(&self, c: CollectionId) -> Result<u64, Error>;
 }

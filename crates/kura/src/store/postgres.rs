@@ -93,6 +93,15 @@ fn migrate(client: &mut Client) -> Result<(), Error> {
     Ok(())
 }
 
+/// A uniqueness violation means another writer got there first.
+fn conflict(e: postgres::Error) -> Error {
+    if e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION) {
+        Error::Conflict
+    } else {
+        Error::Postgres(e)
+    }
+}
+
 fn record_id(b: &[u8]) -> Result<RecordId, Error> {
     RecordId::from_slice(b).ok_or(Error::Corrupt("record id is not 16 bytes"))
 }
@@ -209,38 +218,53 @@ impl Store for PgStore {
             let k_ids: Vec<&[u8]> = keys.iter().map(|k| &k.record.0[..]).collect();
             let k_ver: Vec<i32> = keys.iter().map(|k| k.version as i32).collect();
             let k_wr: Vec<&[u8]> = keys.iter().map(|k| &k.wrapped[..]).collect();
+            // A plain insert: a key is never silently replaced.
             tx.execute(
                 "INSERT INTO kura_keyring_subject_key(record_id, version, wrapped)
-                 SELECT * FROM unnest($1::bytea[], $2::int4[], $3::bytea[])
-                 ON CONFLICT(record_id) DO UPDATE SET version = excluded.version, wrapped = excluded.wrapped",
+                 SELECT * FROM unnest($1::bytea[], $2::int4[], $3::bytea[])",
                 &[&k_ids, &k_ver, &k_wr],
-            )?;
+            )
+            .map_err(conflict)?;
             for r in &old {
-                let row = tx.query_opt(
-                    "SELECT tokens FROM kura_record WHERE collection_id = $1 AND id = $2",
-                    &[&c.0, &&r.id.0[..]],
-                )?;
-                if let Some(row) = row {
-                    for (f, tok) in decode_tokens(row.get(0))? {
-                        tx.execute(
-                            "DELETE FROM kura_blind_index WHERE collection_id = $1 AND field = $2 AND token = $3 AND record_id = $4",
-                            &[&c.0, &i16::from(f), &&tok[..], &&r.id.0[..]],
-                        )?;
-                    }
+                // An update must find its record (locked): if it vanished, nothing is written.
+                let row = tx
+                    .query_opt(
+                        "SELECT tokens FROM kura_record WHERE collection_id = $1 AND id = $2 FOR UPDATE",
+                        &[&c.0, &&r.id.0[..]],
+                    )?
+                    .ok_or(Error::Conflict)?;
+                for (f, tok) in decode_tokens(row.get(0))? {
+                    tx.execute(
+                        "DELETE FROM kura_blind_index WHERE collection_id = $1 AND field = $2 AND token = $3 AND record_id = $4",
+                        &[&c.0, &i16::from(f), &&tok[..], &&r.id.0[..]],
+                    )?;
                 }
+                tx.execute(
+                    "UPDATE kura_record SET ext_token = $3, key_version = $4, fields = $5, tokens = $6, updated = $7
+                     WHERE collection_id = $1 AND id = $2",
+                    &[
+                        &c.0,
+                        &&r.id.0[..],
+                        &&r.ext_token[..],
+                        &(r.key_version as i32),
+                        &r.fields,
+                        &encode_tokens(&r.tokens),
+                        &t,
+                    ],
+                )
+                .map_err(conflict)?;
             }
-            let ids: Vec<&[u8]> = chunk.iter().map(|r| &r.id.0[..]).collect();
-            let ext: Vec<&[u8]> = chunk.iter().map(|r| &r.ext_token[..]).collect();
-            let ver: Vec<i32> = chunk.iter().map(|r| r.key_version as i32).collect();
-            let fields: Vec<&[u8]> = chunk.iter().map(|r| &r.fields[..]).collect();
-            let tokens: Vec<Vec<u8>> = chunk.iter().map(|r| encode_tokens(&r.tokens)).collect();
+            let ids: Vec<&[u8]> = new.iter().map(|r| &r.id.0[..]).collect();
+            let ext: Vec<&[u8]> = new.iter().map(|r| &r.ext_token[..]).collect();
+            let ver: Vec<i32> = new.iter().map(|r| r.key_version as i32).collect();
+            let fields: Vec<&[u8]> = new.iter().map(|r| &r.fields[..]).collect();
+            let tokens: Vec<Vec<u8>> = new.iter().map(|r| encode_tokens(&r.tokens)).collect();
             tx.execute(
                 "INSERT INTO kura_record(collection_id, id, ext_token, key_version, fields, tokens, created, updated)
-                 SELECT $1, i, e, v, f, t, $7, $7 FROM unnest($2::bytea[], $3::bytea[], $4::int4[], $5::bytea[], $6::bytea[]) AS u(i, e, v, f, t)
-                 ON CONFLICT(collection_id, id) DO UPDATE SET ext_token = excluded.ext_token, key_version = excluded.key_version,
-                   fields = excluded.fields, tokens = excluded.tokens, updated = excluded.updated",
+                 SELECT $1, i, e, v, f, t, $7, $7 FROM unnest($2::bytea[], $3::bytea[], $4::int4[], $5::bytea[], $6::bytea[]) AS u(i, e, v, f, t)",
                 &[&c.0, &ids, &ext, &ver, &fields, &tokens, &t],
-            )?;
+            )
+            .map_err(conflict)?;
             let mut i_field = Vec::new();
             let mut i_token: Vec<&[u8]> = Vec::new();
             let mut i_rec: Vec<&[u8]> = Vec::new();
@@ -292,7 +316,7 @@ impl Store for PgStore {
         let mut client = self.client()?;
         let mut tx = client.transaction()?;
         let row = tx.query_opt(
-            "SELECT ext_token, tokens FROM kura_record WHERE collection_id = $1 AND id = $2 FOR UPDATE",
+            "SELECT tokens FROM kura_record WHERE collection_id = $1 AND id = $2 FOR UPDATE",
             &[&c.0, &rid],
         )?;
         let Some(row) = row else {
@@ -300,9 +324,8 @@ impl Store for PgStore {
                 tx.query_opt("SELECT erased FROM kura_tombstone WHERE collection_id = $1 AND id = $2", &[&c.0, &rid])?;
             return Ok(before.map_or(Erased::Unknown, |r| Erased::Before(r.get(0))));
         };
-        let ext: Vec<u8> = row.get(0);
         tx.execute("DELETE FROM kura_keyring_subject_key WHERE record_id = $1", &[&rid])?;
-        for (f, tok) in decode_tokens(row.get(1))? {
+        for (f, tok) in decode_tokens(row.get(0))? {
             tx.execute(
                 "DELETE FROM kura_blind_index WHERE collection_id = $1 AND field = $2 AND token = $3 AND record_id = $4",
                 &[&c.0, &i16::from(f), &&tok[..], &rid],
@@ -310,9 +333,9 @@ impl Store for PgStore {
         }
         tx.execute("DELETE FROM kura_record WHERE collection_id = $1 AND id = $2", &[&c.0, &rid])?;
         tx.execute(
-            "INSERT INTO kura_tombstone(collection_id, id, ext_token, erased) VALUES ($1, $2, $3, $4)
+            "INSERT INTO kura_tombstone(collection_id, id, erased) VALUES ($1, $2, $3)
              ON CONFLICT(collection_id, id) DO UPDATE SET erased = excluded.erased",
-            &[&c.0, &rid, &ext, &now()],
+            &[&c.0, &rid, &now()],
         )?;
         tx.commit()?;
         Ok(Erased::Now)
@@ -323,6 +346,14 @@ impl Store for PgStore {
             .client()?
             .query_opt("SELECT erased FROM kura_tombstone WHERE collection_id = $1 AND id = $2", &[&c.0, &&id.0[..]])?
             .map(|r| r.get(0)))
+    }
+
+    fn reapply_erasures(&self) -> Result<u64, Error> {
+        // Erasure is one transaction here, so only keys restored from a keyring backup can need removing.
+        let n = self
+            .client()?
+            .execute("DELETE FROM kura_keyring_subject_key k USING kura_tombstone t WHERE t.id = k.record_id", &[])?;
+        Ok(n)
     }
 
     fn count(&self, c: CollectionId) -> Result<u64, Error> {

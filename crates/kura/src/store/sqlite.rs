@@ -14,7 +14,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::{
     decode_tokens, encode_tokens, now, CollectionRow, DataKey, Erased, Error, RecordWrite, Store, StoredRecord,
@@ -120,17 +120,23 @@ fn record_id(b: Vec<u8>) -> Result<RecordId, Error> {
     RecordId::from_slice(&b).ok_or(Error::Corrupt("record id is not 16 bytes"))
 }
 
+/// A uniqueness violation means another writer got there first.
+fn conflict(e: rusqlite::Error) -> Error {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::ConstraintViolation) => Error::Conflict,
+        _ => Error::Sqlite(e),
+    }
+}
+
 fn write_subject_keys(keyring: &mut Connection, records: &[RecordWrite]) -> Result<(), Error> {
-    let tx = keyring.transaction()?;
+    let tx = keyring.transaction_with_behavior(TransactionBehavior::Immediate)?;
     {
-        let mut stmt = tx.prepare_cached(
-            "INSERT INTO subject_key(record_id, version, wrapped) VALUES (?1, ?2, ?3)
-             ON CONFLICT(record_id) DO UPDATE SET version = excluded.version, wrapped = excluded.wrapped",
-        )?;
+        // A plain insert: a key is never silently replaced.
+        let mut stmt = tx.prepare_cached("INSERT INTO subject_key(record_id, version, wrapped) VALUES (?1, ?2, ?3)")?;
         let mut keys: Vec<&SubjectKey> = records.iter().filter_map(|r| r.new_subject_key.as_ref()).collect();
         keys.sort_unstable_by_key(|k| k.record);
         for k in keys {
-            stmt.execute(params![&k.record.0[..], k.version, k.wrapped])?;
+            stmt.execute(params![&k.record.0[..], k.version, k.wrapped]).map_err(conflict)?;
         }
     }
     tx.commit()?;
@@ -144,7 +150,7 @@ fn write_records<'c>(
     records: &[RecordWrite],
     progress: &mut dyn FnMut(u64),
 ) -> Result<rusqlite::Transaction<'c>, Error> {
-    let tx = vault.transaction()?;
+    let tx = vault.transaction_with_behavior(TransactionBehavior::Immediate)?;
     {
         let mut old_tokens =
             tx.prepare_cached("SELECT seq, tokens FROM record WHERE collection_id = ?1 AND id = ?2")?;
@@ -164,23 +170,24 @@ fn write_records<'c>(
         for (i, r) in records.iter().enumerate() {
             let id = &r.id.0[..];
             let tokens = encode_tokens(&r.tokens);
-            let existing: Option<(i64, Vec<u8>)> = if r.new_subject_key.is_some() {
-                None
+            if r.new_subject_key.is_some() {
+                insert
+                    .execute(params![c.0, id, &r.ext_token[..], r.key_version, r.fields, tokens, t])
+                    .map_err(conflict)?;
+                seqs.push(tx.last_insert_rowid());
             } else {
-                old_tokens.query_row(params![c.0, id], |row| Ok((row.get(0)?, row.get(1)?))).optional()?
-            };
-            match existing {
-                Some((seq, old)) => {
-                    for (f, tok) in decode_tokens(&old)? {
-                        del_index.execute(params![c.0, f, &tok[..], seq])?;
-                    }
-                    update.execute(params![c.0, id, &r.ext_token[..], r.key_version, r.fields, tokens, t])?;
-                    seqs.push(seq);
+                // An update must find its record: if it vanished (erased meanwhile), nothing is written.
+                let (seq, old): (i64, Vec<u8>) = old_tokens
+                    .query_row(params![c.0, id], |row| Ok((row.get(0)?, row.get(1)?)))
+                    .optional()?
+                    .ok_or(Error::Conflict)?;
+                for (f, tok) in decode_tokens(&old)? {
+                    del_index.execute(params![c.0, f, &tok[..], seq])?;
                 }
-                None => {
-                    insert.execute(params![c.0, id, &r.ext_token[..], r.key_version, r.fields, tokens, t])?;
-                    seqs.push(tx.last_insert_rowid());
-                }
+                update
+                    .execute(params![c.0, id, &r.ext_token[..], r.key_version, r.fields, tokens, t])
+                    .map_err(conflict)?;
+                seqs.push(seq);
             }
             if i % 1000 == 999 {
                 progress(i as u64 / 2 + 1);
@@ -225,6 +232,58 @@ fn write_records<'c>(
     Ok(tx)
 }
 
+/// Deletes subject keys and checkpoints the keyring so no copy of them stays in its WAL. Returns how many
+/// keys existed.
+fn destroy_keys(keyring: &mut Connection, ids: &[Vec<u8>]) -> Result<u64, Error> {
+    let tx = keyring.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut n = 0;
+    {
+        let mut stmt = tx.prepare_cached("DELETE FROM subject_key WHERE record_id = ?1")?;
+        for id in ids {
+            n += stmt.execute([id])? as u64;
+        }
+    }
+    tx.commit()?;
+    if n > 0 {
+        checkpoint(keyring)?;
+    }
+    Ok(n)
+}
+
+/// Truncating WAL checkpoint, retried while readers hold old frames (secure_delete has zeroed the freed
+/// cells in the pages the checkpoint writes back).
+fn checkpoint(conn: &Connection) -> Result<(), Error> {
+    for _ in 0..20 {
+        let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        if busy == 0 {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Ok(())
+}
+
+fn finish_erasure(vault: &mut Connection, c: i64, rid: &[u8]) -> Result<(), Error> {
+    let tx = vault.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let row: Option<(i64, Vec<u8>)> = tx
+        .query_row("SELECT seq, tokens FROM record WHERE collection_id = ?1 AND id = ?2", params![c, rid], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    if let Some((seq, tokens)) = row {
+        for (f, tok) in decode_tokens(&tokens)? {
+            tx.execute(
+                "DELETE FROM blind_index WHERE collection_id = ?1 AND field = ?2 AND token = ?3 AND seq = ?4",
+                params![c, f, &tok[..], seq],
+            )?;
+        }
+        tx.execute("DELETE FROM record WHERE collection_id = ?1 AND id = ?2", params![c, rid])?;
+    }
+    tx.execute("UPDATE tombstone SET done = 1 WHERE collection_id = ?1 AND id = ?2", params![c, rid])?;
+    tx.commit()?;
+    checkpoint(vault)
+}
+
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
@@ -244,13 +303,13 @@ impl Store for SqliteStore {
 
     fn create_collection(&self, name: &str, schema: &str, keys: &[DataKey]) -> Result<CollectionId, Error> {
         let mut vault = self.vault()?;
+        let mut keyring = self.keyring()?;
         let exists: Option<i64> =
             vault.query_row("SELECT id FROM collection WHERE name = ?1", [name], |r| r.get(0)).optional()?;
         if exists.is_some() {
             return Err(Error::CollectionExists(name.to_owned()));
         }
         {
-            let mut keyring = self.keyring()?;
             let tx = keyring.transaction()?;
             // Keys left by an earlier attempt that crashed before the collection row was written are replaced.
             tx.execute("DELETE FROM data_key WHERE collection = ?1", [name])?;
@@ -319,8 +378,9 @@ impl Store for SqliteStore {
     }
 
     fn write(&self, c: CollectionId, records: &[RecordWrite], progress: &mut dyn FnMut(u64)) -> Result<(), Error> {
-        let mut keyring = self.keyring()?;
+        // Lock order everywhere: vault, then keyring.
         let mut vault = self.vault()?;
+        let mut keyring = self.keyring()?;
         // The keyring file is written on a thread of its own while the records go into the vault file; its
         // commit is awaited before the records commit, so no committed record ever lacks its key.
         std::thread::scope(|scope| {
@@ -359,45 +419,58 @@ impl Store for SqliteStore {
     fn erase(&self, c: CollectionId, id: RecordId) -> Result<Erased, Error> {
         let rid = &id.0[..];
         let mut vault = self.vault()?;
-        let row: Option<(i64, Vec<u8>, Vec<u8>)> = vault
-            .query_row(
-                "SELECT seq, ext_token, tokens FROM record WHERE collection_id = ?1 AND id = ?2",
-                params![c.0, rid],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?;
-        let Some((seq, ext_token, tokens)) = row else {
-            let before: Option<i64> = vault
-                .query_row(
-                    "SELECT erased FROM tombstone WHERE collection_id = ?1 AND id = ?2",
-                    params![c.0, rid],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            return Ok(before.map_or(Erased::Unknown, Erased::Before));
-        };
-        // Destroy the key first: from this commit on, the subject's data is unreadable everywhere.
+        let mut keyring = self.keyring()?;
+        // 1. A pending tombstone, so that a crash at any later point is finished at the next start.
         {
-            let mut keyring = self.keyring()?;
-            let tx = keyring.transaction()?;
-            tx.execute("DELETE FROM subject_key WHERE record_id = ?1", [rid])?;
-            tx.commit()?;
-            keyring.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-        }
-        let tx = vault.transaction()?;
-        for (f, tok) in decode_tokens(&tokens)? {
-            tx.execute(
-                "DELETE FROM blind_index WHERE collection_id = ?1 AND field = ?2 AND token = ?3 AND seq = ?4",
-                params![c.0, f, &tok[..], seq],
+            let tx = vault.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let live: bool = tx.query_row(
+                "SELECT EXISTS(SELECT 1 FROM record WHERE collection_id = ?1 AND id = ?2)",
+                params![c.0, rid],
+                |r| r.get(0),
             )?;
+            if !live {
+                let before: Option<i64> = tx
+                    .query_row(
+                        "SELECT erased FROM tombstone WHERE collection_id = ?1 AND id = ?2",
+                        params![c.0, rid],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                return Ok(before.map_or(Erased::Unknown, Erased::Before));
+            }
+            tx.execute(
+                "INSERT OR REPLACE INTO tombstone(collection_id, id, erased, done) VALUES (?1, ?2, ?3, 0)",
+                params![c.0, rid, now()],
+            )?;
+            tx.commit()?;
         }
-        tx.execute("DELETE FROM record WHERE collection_id = ?1 AND id = ?2", params![c.0, rid])?;
-        tx.execute(
-            "INSERT OR REPLACE INTO tombstone(collection_id, id, ext_token, erased) VALUES (?1, ?2, ?3, ?4)",
-            params![c.0, rid, ext_token, now()],
-        )?;
-        tx.commit()?;
+        // 2. Destroy the key: from this commit on, the subject's data is unreadable everywhere.
+        destroy_keys(&mut keyring, &[id.0.to_vec()])?;
+        // 3. Remove the ciphertexts and index entries, and close the tombstone.
+        finish_erasure(&mut vault, c.0, rid)?;
         Ok(Erased::Now)
+    }
+
+    fn reapply_erasures(&self) -> Result<u64, Error> {
+        let mut vault = self.vault()?;
+        let mut keyring = self.keyring()?;
+        let all: Vec<(i64, Vec<u8>, bool)> = {
+            let mut stmt = vault.prepare("SELECT collection_id, id, done FROM tombstone")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        if all.is_empty() {
+            return Ok(0);
+        }
+        let ids: Vec<Vec<u8>> = all.iter().map(|(_, id, _)| id.clone()).collect();
+        let mut n = destroy_keys(&mut keyring, &ids)?;
+        for (c, id, done) in &all {
+            if !done {
+                finish_erasure(&mut vault, *c, id)?;
+                n += 1;
+            }
+        }
+        Ok(n)
     }
 
     fn tombstone(&self, c: CollectionId, id: RecordId) -> Result<Option<i64>, Error> {

@@ -129,6 +129,9 @@ pub enum CollectionError {
     /// Card tokeniser could not be set up.
     #[error("card tokenisation key is unusable")]
     Tokenizer,
+    /// Key derivation failed.
+    #[error(transparent)]
+    Crypto(crypto::Error),
 }
 
 /// A read (get or find) failed.
@@ -192,6 +195,9 @@ pub enum WriteError {
     /// The same external id appears twice in one write.
     #[error("external id appears on more than one row (rows {0} and {1})")]
     DuplicateExternal(usize, usize),
+    /// Encryption failed (nothing was written).
+    #[error(transparent)]
+    Crypto(#[from] crypto::Error),
     /// The new external id belongs to another record.
     #[error("another record already has that external id")]
     ExternalTaken,
@@ -300,10 +306,16 @@ impl Loaded {
         crypto::context("kura/subject/v1", &[self.schema.name.as_bytes(), &id.0, &version.to_be_bytes()])
     }
 
-    fn field_ad(&self, id: RecordId, field: &str, key_version: u32) -> Vec<u8> {
+    fn field_ad(&self, id: RecordId, field: &schema::Field, key_version: u32) -> Vec<u8> {
         crypto::context(
             "kura/field/v1",
-            &[self.schema.name.as_bytes(), &id.0, field.as_bytes(), &key_version.to_be_bytes()],
+            &[
+                self.schema.name.as_bytes(),
+                &id.0,
+                field.name.as_bytes(),
+                field.kind.as_str().as_bytes(),
+                &key_version.to_be_bytes(),
+            ],
         )
     }
 
@@ -325,20 +337,40 @@ impl Loaded {
             .collect()
     }
 
-    fn seal_fields(&self, id: RecordId, key: &SecretKey, key_version: u32, values: &Values) -> Vec<u8> {
+    fn seal_fields(
+        &self,
+        id: RecordId,
+        key: &SecretKey,
+        key_version: u32,
+        values: &Values,
+    ) -> Result<Vec<u8>, crypto::Error> {
         let mut blob = Vec::with_capacity(values.values.len() * 64);
         for (pos, (field, v)) in self.schema.fields.iter().zip(values.values.iter()).enumerate() {
             if let Some(v) = v {
-                let sealed = crypto::seal(key, &self.field_ad(id, &field.name, key_version), v.expose().as_bytes());
+                let sealed = crypto::seal(key, &self.field_ad(id, field, key_version), v.expose().as_bytes())?;
                 codec::push(&mut blob, pos as u8, &sealed);
             }
         }
-        blob
+        Ok(blob)
     }
 }
 
-fn label(collection: &str, purpose: &str, version: u32) -> String {
-    format!("collection/{collection}/{purpose}/v{version}")
+/// The wrapping label of a collection key. It binds the exact stored schema text, so a schema edited in the
+/// database (say, a card number retyped as an identifier to dodge masking) makes the keys fail to unwrap.
+fn label(collection: &str, purpose: &str, version: u32, schema_text: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(schema_text.as_bytes());
+    format!("collection/{collection}/{purpose}/v{version}/schema-{}", hex::encode(digest))
+}
+
+/// The canonical form used for the blind index of a field type.
+fn canonical_query(kind: FieldType, value: &str) -> Result<zeroize::Zeroizing<String>, String> {
+    let c = if kind == FieldType::CardNumber {
+        Pan::parse(value).map(|p| p.digits().to_owned()).map_err(|e| e.to_string())?
+    } else {
+        normalize::canonical(kind, value).map_err(|e| e.to_string())?
+    };
+    Ok(zeroize::Zeroizing::new(c))
 }
 
 /// The vault.
@@ -374,9 +406,12 @@ impl Vault {
         let check = B64.decode(check).map_err(|_| OpenError::WrongKey)?;
         keys.unwrap("vault/check", &check).map_err(|_| OpenError::WrongKey)?;
         let vault = Vault { store, keys, collections: RwLock::new(HashMap::new()) };
+        // Erasures are re-applied at every start: a keyring restored from a backup loses erased keys again,
+        // and an erasure a crash interrupted is finished.
+        vault.store.reapply_erasures()?;
         for row in vault.store.collections()? {
             let schema = Schema::from_toml(&row.schema).map_err(|_| OpenError::Schema(row.name.clone()))?;
-            let loaded = vault.load(row.id, schema).map_err(|e| match e {
+            let loaded = vault.load(row.id, schema, &row.schema).map_err(|e| match e {
                 CollectionError::Store(s) => OpenError::Store(s),
                 _ => OpenError::WrongKey,
             })?;
@@ -397,12 +432,12 @@ impl Vault {
         self.keys.describe()
     }
 
-    fn load(&self, id: CollectionId, schema: Schema) -> Result<Loaded, CollectionError> {
+    fn load(&self, id: CollectionId, schema: Schema, schema_text: &str) -> Result<Loaded, CollectionError> {
         let mut wrap_keys = BTreeMap::new();
         let mut index_key = None;
         let mut token_key = None;
         for k in self.store.data_keys(&schema.name)? {
-            let key = self.keys.unwrap(&label(&schema.name, &k.purpose, k.version), &k.wrapped)?;
+            let key = self.keys.unwrap(&label(&schema.name, &k.purpose, k.version, schema_text), &k.wrapped)?;
             match k.purpose.as_str() {
                 PURPOSE_WRAP => {
                     wrap_keys.insert(k.version, key);
@@ -416,7 +451,12 @@ impl Vault {
             return Err(CollectionError::Keys(keys::Error::Unwrap));
         };
         let current = wrap_keys.keys().next_back().copied().ok_or(CollectionError::Keys(keys::Error::Unwrap))?;
-        let index = schema.fields.iter().map(|f| f.indexed().then(|| BlindIndex::new(&index_key, &f.name))).collect();
+        let index = schema
+            .fields
+            .iter()
+            .map(|f| f.indexed().then(|| BlindIndex::new(&index_key, &f.name)).transpose())
+            .collect::<Result<_, _>>()
+            .map_err(CollectionError::Crypto)?;
         let tokenizer = Tokenizer::new(&token_key).map_err(|_| CollectionError::Tokenizer)?;
         Ok(Loaded { id, schema, wrap_keys, current, index, tokenizer })
     }
@@ -428,11 +468,11 @@ impl Vault {
         let mut keys = Vec::new();
         for purpose in [PURPOSE_WRAP, PURPOSE_INDEX, PURPOSE_TOKEN] {
             let key = SecretKey::generate();
-            let wrapped = self.keys.wrap(&label(&schema.name, purpose, 1), &key)?;
+            let wrapped = self.keys.wrap(&label(&schema.name, purpose, 1, &text), &key)?;
             keys.push(DataKey { purpose: purpose.to_owned(), version: 1, wrapped });
         }
         let id = self.store.create_collection(&schema.name, &text, &keys)?;
-        let loaded = self.load(id, schema)?;
+        let loaded = self.load(id, schema, &text)?;
         if let Ok(mut map) = self.collections.write() {
             map.insert(loaded.schema.name.clone(), Arc::new(loaded));
         }
@@ -502,7 +542,7 @@ impl Vault {
             keys.insert(k.record, (k.version, key));
         }
         let (wrap_version, wrap_key) = c.current_wrap().ok_or(ReadError::Undecryptable(RecordId([0; 16])))?;
-        let writes: Vec<Result<RecordWrite, ReadError>> = rows
+        let writes: Vec<Result<RecordWrite, WriteError>> = rows
             .par_iter()
             .zip(ext_tokens.par_iter())
             .map(|(row, ext)| {
@@ -514,7 +554,7 @@ impl Vault {
                             id: *id,
                             ext_token: *ext,
                             key_version: *version,
-                            fields: c.seal_fields(*id, key, *version, row),
+                            fields: c.seal_fields(*id, key, *version, row)?,
                             tokens,
                             new_subject_key: None,
                         })
@@ -522,12 +562,12 @@ impl Vault {
                     None => {
                         let id = RecordId::generate();
                         let key = SecretKey::generate();
-                        let wrapped = crypto::seal(wrap_key, &c.subject_ad(id, wrap_version), key.expose());
+                        let wrapped = crypto::seal(wrap_key, &c.subject_ad(id, wrap_version), key.expose())?;
                         Ok(RecordWrite {
                             id,
                             ext_token: *ext,
                             key_version: wrap_version,
-                            fields: c.seal_fields(id, &key, wrap_version, row),
+                            fields: c.seal_fields(id, &key, wrap_version, row)?,
                             tokens,
                             new_subject_key: Some(SubjectKey { record: id, version: wrap_version, wrapped }),
                         })
@@ -557,18 +597,18 @@ impl Vault {
         let mut values: Vec<Option<Plain>> = vec![None; c.schema.fields.len()];
         for (pos, sealed) in codec::split(&stored.fields).map_err(|_| ReadError::Damaged(id))? {
             let field = c.schema.fields.get(pos as usize).ok_or(ReadError::Damaged(id))?;
-            let pt = crypto::open(&key, &c.field_ad(id, &field.name, stored.key_version), sealed)
+            let pt = crypto::open(&key, &c.field_ad(id, field, stored.key_version), sealed)
                 .map_err(|_| ReadError::Undecryptable(id))?;
-            let text = String::from_utf8(pt.to_vec()).map_err(|_| ReadError::Damaged(id))?;
+            let text = zeroize::Zeroizing::new(String::from_utf8(pt.to_vec()).map_err(|_| ReadError::Damaged(id))?);
             let shown = if field.kind == FieldType::CardNumber {
                 let pan = Pan::parse(&text).map_err(|_| ReadError::Damaged(id))?;
                 match view {
                     CardView::Masked => pan.masked(),
                     CardView::Token => c.tokenizer.tokenise(&pan).map_err(|_| ReadError::Damaged(id))?,
-                    CardView::Full => text,
+                    CardView::Full => text.to_string(),
                 }
             } else {
-                text
+                text.to_string()
             };
             if let Some(slot) = values.get_mut(pos as usize) {
                 *slot = Some(Plain::new(shown));
@@ -603,15 +643,9 @@ impl Vault {
         let f = c.schema.fields.get(pos).ok_or(ReadError::NotSearchable(field.to_owned()))?;
         let idx =
             c.index.get(pos).and_then(|i| i.as_ref()).ok_or_else(|| ReadError::NotSearchable(field.to_owned()))?;
-        let canonical = if f.kind == FieldType::CardNumber {
-            Pan::parse(query)
-                .map(|p| p.digits().to_owned())
-                .map_err(|e| ReadError::Query { field: field.to_owned(), reason: e.to_string() })?
-        } else {
-            normalize::canonical(f.kind, query)
-                .map_err(|e| ReadError::Query { field: field.to_owned(), reason: e.to_string() })?
-        };
-        let token = idx.token(&canonical);
+        let canonical =
+            canonical_query(f.kind, query).map_err(|reason| ReadError::Query { field: field.to_owned(), reason })?;
+        let token = idx.token(canonical.as_str());
         Ok(self.store.find(c.id, pos as u8, &token)?)
     }
 
@@ -627,7 +661,35 @@ impl Vault {
     ) -> Result<Vec<Record>, ReadError> {
         let ids = self.find_ids(collection, field, query)?;
         let c = self.collection(collection)?;
-        ids.into_iter().take(limit).map(|id| self.reveal(access, &c, id, view)).collect()
+        let pos = c.schema.position(field).unwrap_or(0);
+        let kind = c.schema.fields.get(pos).map(|f| f.kind).unwrap_or(FieldType::FreeText);
+        let want =
+            canonical_query(kind, query).map_err(|reason| ReadError::Query { field: field.to_owned(), reason })?;
+        let mut out = Vec::new();
+        for id in ids.into_iter().take(limit) {
+            let r = self.reveal(access, &c, id, CardView::Full)?;
+            // The index is only a pointer: an entry edited in the database must not hand out another person.
+            let matches = r
+                .fields
+                .get(pos)
+                .and_then(|f| f.value.as_ref())
+                .and_then(|v| canonical_query(kind, v.expose()).ok())
+                .is_some_and(|c| bool::from(subtle::ConstantTimeEq::ct_eq(c.as_bytes(), want.as_bytes())));
+            if matches {
+                out.push(if view == CardView::Full { r } else { self.reveal(access, &c, id, view)? });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The card number behind an FF1 token of this collection (for callers allowed to see full numbers).
+    pub fn detokenise(&self, _access: &Access, collection: &str, token: &str) -> Result<Plain, ReadError> {
+        let c = self.collection(collection)?;
+        let pan = c
+            .tokenizer
+            .detokenise(token)
+            .map_err(|e| ReadError::Query { field: "token".to_owned(), reason: e.to_string() })?;
+        Ok(Plain::new(pan.digits().to_owned()))
     }
 
     /// The record id for an external id.
@@ -694,7 +756,7 @@ impl Vault {
             id,
             ext_token,
             key_version: k.version,
-            fields: c.seal_fields(id, &key, k.version, &values),
+            fields: c.seal_fields(id, &key, k.version, &values)?,
             tokens: c.tokens(&values),
             new_subject_key: None,
         };

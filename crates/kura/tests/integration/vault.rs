@@ -290,3 +290,119 @@ fn wrong_key_file_cannot_open_the_vault() {
     .unwrap();
     assert!(matches!(kura::Vault::open(fx.store(), Box::new(keys)), Err(kura::vault::OpenError::WrongKey)));
 }
+
+fn sqlite(fx: &crate::support::Fixture, file: &str) -> rusqlite::Connection {
+    rusqlite::Connection::open(fx.vault_dir().join(file)).unwrap()
+}
+
+/// Retyping a field in the stored schema (to dodge card masking, say) makes the collection's keys unusable.
+#[test]
+fn edited_schema_is_refused() {
+    let fx = backends().remove(0);
+    let vault = fx.create();
+    import(&vault, "consumer-wireless", &consumer_csv(5, 1));
+    drop(vault);
+    let db = sqlite(&fx, "vault.db");
+    let n = db
+        .execute(
+            "UPDATE collection SET schema = replace(schema, 'type = \"email\"', 'type = \"identifier\"')
+             WHERE schema LIKE '%type = \"email\"%'",
+            [],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+    drop(db);
+    let keys = kura::keys::keyfile::KeyFile::open(&fx.key_path(), &crate::support::pass()).unwrap();
+    let err = kura::Vault::open(fx.store(), Box::new(keys)).unwrap_err();
+    assert!(matches!(err, kura::vault::OpenError::WrongKey), "{err:?}");
+}
+
+/// A record copied into another collection (with its key still in the keyring) does not decrypt there.
+#[test]
+fn ciphertext_moved_between_collections_fails() {
+    let fx = backends().remove(0);
+    let vault = fx.create();
+    let corp = corporate_csv(5, 2);
+    import(&vault, "corporate-mobile", &corp);
+    import(&vault, "consumer-wireless", &consumer_csv(5, 2));
+    let a = vault.by_external_id("corporate-mobile", &rows(&corp)[0]["employee_id"]).unwrap();
+    drop(vault);
+    let db = sqlite(&fx, "vault.db");
+    let n = db
+        .execute(
+            "INSERT INTO record(collection_id, id, ext_token, key_version, fields, tokens, created, updated)
+             SELECT (SELECT id FROM collection WHERE name = 'consumer-wireless'), id, randomblob(16), key_version, fields, x'', created, updated
+             FROM record WHERE id = ?1",
+            [&a.0[..]],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+    drop(db);
+    let vault = fx.open();
+    assert!(vault.get(&access(), "corporate-mobile", a, CardView::Full).is_ok());
+    assert!(matches!(vault.get(&access(), "consumer-wireless", a, CardView::Full), Err(ReadError::Undecryptable(_))));
+}
+
+/// A blind-index entry pointed at another person in the database does not hand that person out.
+#[test]
+fn edited_index_entry_returns_nobody_else() {
+    let fx = backends().remove(0);
+    let vault = fx.create();
+    let csv = corporate_csv(5, 3);
+    import(&vault, "corporate-mobile", &csv);
+    let people = rows(&csv);
+    let x_mobile = people[0]["mobile"].clone();
+    assert_eq!(vault.find(&access(), "corporate-mobile", "mobile", &x_mobile, 5, CardView::Masked).unwrap().len(), 1);
+    drop(vault);
+    let db = sqlite(&fx, "vault.db");
+    let y = fx.open().by_external_id("corporate-mobile", &people[1]["employee_id"]).unwrap();
+    let y_seq: i64 = db.query_row("SELECT seq FROM record WHERE id = ?1", [&y.0[..]], |r| r.get(0)).unwrap();
+    // Field 5 is `mobile`: point X's mobile token at Y.
+    let n = db
+        .execute(
+            "UPDATE blind_index SET seq = ?1 WHERE field = 5 AND seq != ?1 AND seq = (SELECT min(seq) FROM record)",
+            [y_seq],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+    drop(db);
+    let vault = fx.open();
+    let found = vault.find(&access(), "corporate-mobile", "mobile", &x_mobile, 5, CardView::Masked).unwrap();
+    assert!(found.is_empty(), "index pointed at Y must not return Y for X's number");
+}
+
+/// Restoring a keyring backup taken before an erasure does not bring the person back.
+#[test]
+fn erasure_survives_keyring_restore_and_crash() {
+    let fx = backends().remove(0);
+    let vault = fx.create();
+    let csv = corporate_csv(10, 4);
+    import(&vault, "corporate-mobile", &csv);
+    let people = rows(&csv);
+    let victim = vault.by_external_id("corporate-mobile", &people[2]["employee_id"]).unwrap();
+    let other = vault.by_external_id("corporate-mobile", &people[3]["employee_id"]).unwrap();
+    drop(vault);
+    let keyring = fx.vault_dir().join("keyring.db");
+    let backup = std::fs::read(&keyring).unwrap();
+    let vault = fx.open();
+    vault.erase(&access(), "corporate-mobile", victim).unwrap();
+    drop(vault);
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(fx.vault_dir().join(format!("keyring.db{suffix}")));
+    }
+    std::fs::write(&keyring, backup).unwrap();
+    assert_eq!(fx.store().subject_keys(&[victim]).unwrap().len(), 1, "the backup holds the key");
+    let vault = fx.open();
+    assert!(fx.store().subject_keys(&[victim]).unwrap().is_empty(), "re-applied at open");
+    assert!(matches!(vault.get(&access(), "corporate-mobile", victim, CardView::Full), Err(ReadError::Erased(_))));
+    drop(vault);
+
+    // A crash after the pending tombstone was written: the next start finishes the erasure.
+    let db = sqlite(&fx, "vault.db");
+    db.execute("INSERT INTO tombstone(collection_id, id, erased, done) VALUES (1, ?1, 0, 0)", [&other.0[..]]).unwrap();
+    drop(db);
+    let vault = fx.open();
+    assert!(matches!(vault.get(&access(), "corporate-mobile", other, CardView::Full), Err(ReadError::Erased(_))));
+    assert!(vault.find_ids("corporate-mobile", "mobile", &people[3]["mobile"]).unwrap().is_empty());
+    assert_eq!(vault.count("corporate-mobile").unwrap(), 8);
+}

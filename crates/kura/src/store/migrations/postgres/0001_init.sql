@@ -32,10 +32,10 @@ CREATE TABLE kura_blind_index (
     PRIMARY KEY (collection_id, field, token, record_id)
 );
 
+-- Erased subjects: only the random id and the time; nothing derived from the person's values.
 CREATE TABLE kura_tombstone (
     collection_id BIGINT NOT NULL,
     id            BYTEA NOT NULL,
-    ext_token     BYTEA NOT NULL,
     erased        BIGINT NOT NULL,
     PRIMARY KEY (collection_id, id)
 );

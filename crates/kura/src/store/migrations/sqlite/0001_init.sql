@@ -38,11 +38,13 @@ CREATE TABLE blind_index (
     PRIMARY KEY (collection_id, field, token, seq)
 ) WITHOUT ROWID;
 
--- Erased subjects: only the id and the time, so an erased record reads as erased, not as unknown.
+-- Erased subjects: only the random id, the time and whether the erasure finished (`done` = 0 while pending),
+-- so an erased record reads as erased, and an erasure interrupted by a crash is finished at the next start.
+-- Nothing derived from the person's values is kept.
 CREATE TABLE tombstone (
     collection_id INTEGER NOT NULL,
     id            BLOB NOT NULL,
-    ext_token     BLOB NOT NULL,
     erased        INTEGER NOT NULL,
+    done          INTEGER NOT NULL,
     PRIMARY KEY (collection_id, id)
 ) WITHOUT ROWID;

@@ -82,14 +82,34 @@ pub fn init(global: &Global, database: Option<&str>, kdf: KdfParams, pass: &Secr
     Ok(vault)
 }
 
-/// Opens the vault named by the global options.
-pub fn open(global: &Global) -> Result<Vault> {
+/// An unlocked vault for one command: the login is logged when it opens, and a checkpoint of the access log
+/// is signed when the command finishes.
+pub struct Session {
+    pub vault: Vault,
+    pub access: kura::Access,
+    dir: PathBuf,
+}
+
+impl Session {
+    /// Signs a checkpoint of the access log (the signer refuses if the log was rewritten).
+    pub fn close(self) -> Result<()> {
+        let signer = self.vault.signer(&self.dir)?;
+        signer.sign(self.vault.audit_log().store())?;
+        Ok(())
+    }
+}
+
+/// Opens the vault named by the global options, for `purpose`, and logs the login.
+pub fn open(global: &Global, purpose: &str) -> Result<Session> {
     let config = read_config(&global.vault)?;
     let key_file = global.key_file.clone().unwrap_or(config.key_file);
+    let access = access(purpose)?;
     let pass = passphrase(false)?;
     let keys = KeyFile::open(&key_file, &pass)?;
     let store = store(&global.vault, &config.database, false)?;
-    Ok(Vault::open(store, Box::new(keys))?)
+    let vault = Vault::open(store, Box::new(keys))?;
+    vault.login(&access, "key file unlocked")?;
+    Ok(Session { vault, access, dir: global.vault.clone() })
 }
 
 /// The access context of the person at this terminal.

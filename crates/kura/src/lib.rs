@@ -8,10 +8,13 @@
 //! - [`crypto`], [`card`], [`keys`] — field encryption, blind indexes, FF1 card tokens, the key hierarchy;
 //! - [`store`] — the storage trait with SQLite and PostgreSQL backends (bytes only, no meaning);
 //! - [`vault`] — the one handle every face calls;
+//! - [`audit`] — the tamper-evident access log every read passes through (RFC 6962 Merkle tree, signed
+//!   checkpoints, witnesses, tlog-tiles);
 //! - [`import`] — CSV import (UTF-8 and Shift_JIS), all or nothing;
 //! - [`generate`] — deterministic synthetic data.
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod card;
 pub mod crypto;
 pub mod generate;

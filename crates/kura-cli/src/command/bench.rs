@@ -39,7 +39,7 @@ fn vault_in(dir: &std::path::Path, store: Box<dyn kura::store::Store>) -> Result
     let pass = SecretString::from("benchmark passphrase".to_owned());
     let keys = KeyFile::create(&dir.join("root.key"), "bench", &pass, KdfParams::default())?;
     let vault = Vault::create(store, Box::new(keys))?;
-    vault.create_collection(kura::schema::builtin("corporate-mobile").context("schema")?)?;
+    vault.create_collection(&bench_access()?, kura::schema::builtin("corporate-mobile").context("schema")?)?;
     Ok(vault)
 }
 
@@ -48,7 +48,7 @@ fn kura_import(vault: &Vault, data: &Dataset) -> Result<f64> {
     let t = Instant::now();
     let parsed = kura::import::parse("bench.csv", &data.csv, &schema, kura::import::Encoding::Auto)?;
     anyhow::ensure!(parsed.rejects.is_empty(), "generated data has invalid rows");
-    vault.write("corporate-mobile", parsed.rows, &mut |_| {})?;
+    vault.write(&bench_access()?, "corporate-mobile", parsed.rows, &mut |_| {})?;
     Ok(t.elapsed().as_secs_f64())
 }
 
@@ -172,10 +172,11 @@ pub fn run(_g: &Global, a: &BenchArgs) -> Result<()> {
     anyhow::ensure!(hits >= queries.len(), "plain lookups missed");
     println!("lookup  plain indexed SQLite   {:>9.0} lookups/s", queries.len() as f64 / plain_l);
 
+    let access = bench_access()?;
     let t = Instant::now();
     let mut hits = 0usize;
     for q in &queries {
-        hits += vault.find_ids("corporate-mobile", "mobile", q)?.len();
+        hits += vault.find_ids(&access, "corporate-mobile", "mobile", q)?.len();
     }
     let kura_l = t.elapsed().as_secs_f64();
     anyhow::ensure!(hits >= queries.len(), "blind-index lookups missed");
@@ -185,11 +186,10 @@ pub fn run(_g: &Global, a: &BenchArgs) -> Result<()> {
         kura_l / plain_l
     );
 
-    let access = kura::Access::new("bench", "BENCH-1", "bench")?;
     let ids: Vec<kura::RecordId> = queries
         .iter()
         .take(a.lookups)
-        .filter_map(|q| vault.find_ids("corporate-mobile", "mobile", q).ok()?.first().copied())
+        .filter_map(|q| vault.find_ids(&access, "corporate-mobile", "mobile", q).ok()?.first().copied())
         .collect();
     let t = Instant::now();
     for id in &ids {
@@ -214,6 +214,10 @@ fn pg_kura(url: &str, tmp: &std::path::Path, data: &Dataset) -> Result<f64> {
     let mut client = postgres::Client::connect(url, postgres::NoTls)?;
     client.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))?;
     s
+}
+
+fn bench_access() -> Result<kura::Access> {
+    Ok(kura::Access::new("bench", "BENCH-1", "bench")?)
 }
 
 fn kura_version() -> String {

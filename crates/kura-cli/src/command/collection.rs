@@ -7,7 +7,13 @@ use crate::cli::{CollectionCmd, Global};
 use crate::open;
 
 pub fn run(g: &Global, c: CollectionCmd) -> Result<()> {
-    let vault = open::open(g)?;
+    let purpose = match &c {
+        CollectionCmd::Create { .. } => "collection create",
+        CollectionCmd::List => "collection list",
+        CollectionCmd::Show { .. } => "collection show",
+    };
+    let session = open::open(g, purpose)?;
+    let vault = &session.vault;
     match c {
         CollectionCmd::Create { schema, builtin } => {
             let schema = match (schema, builtin) {
@@ -23,7 +29,7 @@ pub fn run(g: &Global, c: CollectionCmd) -> Result<()> {
             };
             let name = schema.name.clone();
             let fields = schema.fields.len();
-            vault.create_collection(schema)?;
+            vault.create_collection(&session.access, schema)?;
             println!("created collection `{name}` ({fields} fields, fresh keys)");
         }
         CollectionCmd::List => {
@@ -61,5 +67,5 @@ pub fn run(g: &Global, c: CollectionCmd) -> Result<()> {
             }
         }
     }
-    Ok(())
+    session.close()
 }

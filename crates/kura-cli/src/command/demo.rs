@@ -86,8 +86,10 @@ fn story(g: &Global, a: &DemoArgs, dir: &std::path::Path) -> Result<()> {
     };
     let t = Instant::now();
     let vault = open::init(&global, None, KdfParams::default(), &pass)?;
+    let admin = open::access("DEMO-0000 setup")?;
+    vault.login(&admin, "demo vault created")?;
     let schema = kura::schema::builtin("corporate-mobile").context("shipped schema missing")?;
-    vault.create_collection(schema.clone())?;
+    vault.create_collection(&admin, schema.clone())?;
     println!(
         "   vault {} — root key in {} (Argon2id, {:.2} s)",
         global.vault.display(),
@@ -108,7 +110,7 @@ fn story(g: &Global, a: &DemoArgs, dir: &std::path::Path) -> Result<()> {
     let parse_s = t.elapsed().as_secs_f64();
     let pb = progress::bar(parsed.rows.len() as u64, "encrypting", g.quiet);
     let rows = parsed.rows.len();
-    let w = vault.write("corporate-mobile", parsed.rows, &mut |n| pb.set_position(n))?;
+    let w = vault.write(&admin, "corporate-mobile", parsed.rows, &mut |n| pb.set_position(n))?;
     pb.finish_and_clear();
     let total = t.elapsed().as_secs_f64();
     println!(
@@ -154,14 +156,14 @@ fn story(g: &Global, a: &DemoArgs, dir: &std::path::Path) -> Result<()> {
         }
     }
     let query = full_width(&home);
-    let by_home = vault.find_ids("corporate-mobile", "home_address", &query)?;
+    let by_home = vault.find_ids(&access, "corporate-mobile", "home_address", &query)?;
     println!("   find home_address = \"{query}\" → {} record(s)", by_home.len());
     if found.is_empty() || by_home.is_empty() {
         bail!("lookup by another notation failed");
     }
 
     step(5, "erase one person (crypto-shredding): their key is destroyed");
-    let id = vault.by_external_id("corporate-mobile", &ext)?;
+    let id = vault.by_external_id(&access, "corporate-mobile", &ext)?;
     match vault.erase(&access, "corporate-mobile", id)? {
         EraseReport::Erased { fields, index_entries, .. } => {
             println!(

@@ -8,9 +8,9 @@ use crate::cli::{EraseArgs, Global};
 use crate::open;
 
 pub fn run(g: &Global, a: &EraseArgs) -> Result<()> {
-    let access = open::access(&a.purpose.purpose)?;
-    let vault = open::open(g)?;
-    let id = resolve(&vault, &a.target)?;
+    let session = open::open(g, &a.purpose.purpose)?;
+    let (vault, access) = (&session.vault, &session.access);
+    let id = resolve(vault, access, &a.target)?;
     if !a.yes {
         if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
             bail!("erasure cannot be undone: pass --yes to confirm");
@@ -22,7 +22,7 @@ pub fn run(g: &Global, a: &EraseArgs) -> Result<()> {
             bail!("not confirmed; nothing was erased");
         }
     }
-    match vault.erase(&access, &a.target.collection, id)? {
+    match vault.erase(access, &a.target.collection, id)? {
         EraseReport::Erased { id, fields, index_entries } => {
             println!(
                 "erased record {id}: subject key destroyed, {fields} encrypted fields and {index_entries} index entries removed"
@@ -33,5 +33,5 @@ pub fn run(g: &Global, a: &EraseArgs) -> Result<()> {
             println!("record {id} was already erased (at Unix time {at}); nothing left to destroy");
         }
     }
-    Ok(())
+    session.close()
 }

@@ -36,30 +36,30 @@ fn print(records: &[Record], json: bool) -> Result<()> {
 }
 
 pub fn get(g: &Global, a: &GetArgs) -> Result<()> {
-    let access = open::access(&a.purpose.purpose)?;
-    let vault = open::open(g)?;
-    let id = resolve(&vault, &a.target)?;
-    let record = vault.get(&access, &a.target.collection, id, card_view(a.card))?;
-    print(&[record], a.json)
+    let session = open::open(g, &a.purpose.purpose)?;
+    let (vault, access) = (&session.vault, &session.access);
+    let id = resolve(vault, access, &a.target)?;
+    let record = vault.get(access, &a.target.collection, id, card_view(a.card))?;
+    print(&[record], a.json)?;
+    session.close()
 }
 
 pub fn find(g: &Global, a: &FindArgs) -> Result<()> {
-    let access = open::access(&a.purpose.purpose)?;
-    let vault = open::open(g)?;
     let value = value_arg(&a.value)?;
-    let records = vault.find(&access, &a.collection, &a.field, &value, a.limit, card_view(a.card))?;
+    let session = open::open(g, &a.purpose.purpose)?;
+    let records = session.vault.find(&session.access, &a.collection, &a.field, &value, a.limit, card_view(a.card))?;
     if records.is_empty() && !a.json {
         eprintln!("no match");
-        return Ok(());
+    } else {
+        print(&records, a.json)?;
     }
-    print(&records, a.json)
+    session.close()
 }
 
 pub fn detokenise(g: &Global, a: &DetokeniseArgs) -> Result<()> {
-    let access = open::access(&a.purpose.purpose)?;
     let token = value_arg(&a.token)?;
-    let vault = open::open(g)?;
-    let pan = vault.detokenise(&access, &a.collection, &token)?;
+    let session = open::open(g, &a.purpose.purpose)?;
+    let pan = session.vault.detokenise(&session.access, &a.collection, &token)?;
     println!("{}", pan.expose());
-    Ok(())
+    session.close()
 }

@@ -8,7 +8,9 @@ use crate::cli::{EncodingArg, Global, ImportArgs};
 use crate::{open, progress};
 
 pub fn run(g: &Global, a: &ImportArgs) -> Result<()> {
-    let vault = open::open(g)?;
+    let session =
+        open::open(g, &format!("import of {}", a.file.file_name().map(|f| f.to_string_lossy()).unwrap_or_default()))?;
+    let vault = &session.vault;
     let schema = vault.schema(&a.collection)?;
     let encoding = match a.encoding {
         EncodingArg::Auto => Encoding::Auto,
@@ -25,15 +27,16 @@ pub fn run(g: &Global, a: &ImportArgs) -> Result<()> {
     let lines = parsed.lines.clone();
     let total = parsed.rows.len() as u64;
     let pb = progress::bar(total, "encrypting", g.quiet);
-    let summary = vault.write(&a.collection, parsed.rows, &mut |n| pb.set_position(n)).map_err(|e| match e {
-        WriteError::DuplicateExternal(x, y) => anyhow::anyhow!(
-            "{}: lines {} and {} have the same external id; nothing was imported",
-            a.file.display(),
-            lines.get(x.saturating_sub(1)).copied().unwrap_or(0),
-            lines.get(y.saturating_sub(1)).copied().unwrap_or(0)
-        ),
-        other => other.into(),
-    })?;
+    let summary =
+        vault.write(&session.access, &a.collection, parsed.rows, &mut |n| pb.set_position(n)).map_err(|e| match e {
+            WriteError::DuplicateExternal(x, y) => anyhow::anyhow!(
+                "{}: lines {} and {} have the same external id; nothing was imported",
+                a.file.display(),
+                lines.get(x.saturating_sub(1)).copied().unwrap_or(0),
+                lines.get(y.saturating_sub(1)).copied().unwrap_or(0)
+            ),
+            other => other.into(),
+        })?;
     pb.finish_and_clear();
     println!(
         "imported {} rows from {} ({}) into `{}`: {} new, {} updated",
@@ -50,5 +53,5 @@ pub fn run(g: &Global, a: &ImportArgs) -> Result<()> {
             .with_context(|| format!("cannot write rejects to `{}`", path.display()))?;
         println!("skipped {} invalid rows; reasons in {}", parsed.rejects.len(), path.display());
     }
-    Ok(())
+    session.close()
 }

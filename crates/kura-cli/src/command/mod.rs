@@ -52,9 +52,9 @@ fn value_arg(v: &str) -> Result<zeroize::Zeroizing<String>> {
 }
 
 /// Resolves a record id or external id.
-fn resolve(vault: &kura::Vault, t: &Target) -> Result<kura::RecordId> {
+fn resolve(vault: &kura::Vault, access: &kura::Access, t: &Target) -> Result<kura::RecordId> {
     if t.external_id {
-        Ok(vault.by_external_id(&t.collection, &t.id)?)
+        Ok(vault.by_external_id(access, &t.collection, &t.id)?)
     } else {
         Ok(t.id.parse()?)
     }

@@ -7,7 +7,6 @@ use crate::cli::{Global, UpdateArgs};
 use crate::open;
 
 pub fn run(g: &Global, a: &UpdateArgs) -> Result<()> {
-    let access = open::access(&a.purpose.purpose)?;
     let mut changes = Vec::new();
     for s in &a.set {
         let Some((k, v)) = s.split_once('=') else {
@@ -17,10 +16,10 @@ pub fn run(g: &Global, a: &UpdateArgs) -> Result<()> {
         let v = v.trim();
         changes.push((k.trim().to_owned(), (!v.is_empty()).then(|| v.to_owned())));
     }
-    let vault = open::open(g)?;
-    let id = resolve(&vault, &a.target)?;
-    vault.update(&access, &a.target.collection, id, &changes)?;
+    let session = open::open(g, &a.purpose.purpose)?;
+    let id = resolve(&session.vault, &session.access, &a.target)?;
+    session.vault.update(&session.access, &a.target.collection, id, &changes)?;
     let names: Vec<&str> = changes.iter().map(|(k, _)| k.as_str()).collect();
     println!("updated record {id}: {}", names.join(", "));
-    Ok(())
+    session.close()
 }

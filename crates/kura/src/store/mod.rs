@@ -188,4 +188,6 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn reapply_erasures(&self) -> Result<u64, Error>;
     /// The number of live records.
     fn count(&self, c: CollectionId) -> Result<u64, Error>;
+    /// Opens the access log that belongs to this store (its own connections).
+    fn open_log(&self) -> Result<Box<dyn crate::audit::store::LogStore>, crate::audit::store::Error>;
 }

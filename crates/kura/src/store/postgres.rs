@@ -25,6 +25,7 @@ const CHUNK: usize = 5000;
 /// A vault stored in PostgreSQL.
 pub struct PgStore {
     client: Mutex<Client>,
+    url: secrecy::SecretString,
     url_without_password: String,
 }
 
@@ -67,7 +68,11 @@ impl PgStore {
             client.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))?;
         }
         migrate(&mut client)?;
-        Ok(PgStore { client: Mutex::new(client), url_without_password: redact(url) })
+        Ok(PgStore {
+            client: Mutex::new(client),
+            url: secrecy::SecretString::from(url.to_owned()),
+            url_without_password: redact(url),
+        })
     }
 
     fn client(&self) -> Result<MutexGuard<'_, Client>, Error> {
@@ -346,6 +351,11 @@ impl Store for PgStore {
             .client()?
             .query_opt("SELECT erased FROM kura_tombstone WHERE collection_id = $1 AND id = $2", &[&c.0, &&id.0[..]])?
             .map(|r| r.get(0)))
+    }
+
+    fn open_log(&self) -> Result<Box<dyn crate::audit::store::LogStore>, crate::audit::store::Error> {
+        use secrecy::ExposeSecret;
+        Ok(Box::new(crate::audit::store::PgLog::open(self.url.expose_secret())?))
     }
 
     fn reapply_erasures(&self) -> Result<u64, Error> {

@@ -104,7 +104,7 @@ impl SqliteStore {
     /// The files this store writes (databases, WAL and shared-memory files), for inspection.
     pub fn files(&self) -> Vec<PathBuf> {
         let mut out = Vec::new();
-        for base in [VAULT_FILE, KEYRING_FILE] {
+        for base in [VAULT_FILE, KEYRING_FILE, crate::audit::store::AUDIT_FILE] {
             for suffix in ["", "-wal", "-shm", "-journal"] {
                 let p = self.dir.join(format!("{base}{suffix}"));
                 if p.exists() {
@@ -449,6 +449,10 @@ impl Store for SqliteStore {
         // 3. Remove the ciphertexts and index entries, and close the tombstone.
         finish_erasure(&mut vault, c.0, rid)?;
         Ok(Erased::Now)
+    }
+
+    fn open_log(&self) -> Result<Box<dyn crate::audit::store::LogStore>, crate::audit::store::Error> {
+        Ok(Box::new(crate::audit::store::SqliteLog::open(&self.dir)?))
     }
 
     fn reapply_erasures(&self) -> Result<u64, Error> {

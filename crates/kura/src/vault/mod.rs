@@ -23,6 +23,8 @@ use rayon::prelude::*;
 
 pub use self::input::{Problem, Values};
 pub use self::value::Plain;
+use crate::audit::log::AppendError;
+use crate::audit::{self, Action, Entry, Outcome};
 use crate::card::{Pan, Tokenizer};
 use crate::crypto::{self, BlindIndex, SecretKey, Token};
 use crate::id::{CollectionId, RecordId};
@@ -34,6 +36,7 @@ use crate::store::{self, DataKey, Erased, RecordWrite, Store, SubjectKey};
 const PURPOSE_WRAP: &str = "subject-wrap";
 const PURPOSE_INDEX: &str = "blind-index";
 const PURPOSE_TOKEN: &str = "token";
+const PURPOSE_AUDIT: &str = "audit";
 
 /// Who is asking and why. Every read states a purpose (a ticket or order number).
 #[derive(Debug, Clone)]
@@ -41,6 +44,7 @@ pub struct Access {
     principal: String,
     purpose: String,
     origin: String,
+    request: String,
 }
 
 /// An access was refused before anything was read.
@@ -72,6 +76,7 @@ impl Access {
             principal: principal.trim().to_owned(),
             purpose: purpose.trim().to_owned(),
             origin: origin.to_owned(),
+            request: audit::request_id(),
         })
     }
 
@@ -86,6 +91,10 @@ impl Access {
     /// From where.
     pub fn origin(&self) -> &str {
         &self.origin
+    }
+    /// The request id shared by every log entry of this access.
+    pub fn request(&self) -> &str {
+        &self.request
     }
 }
 
@@ -111,6 +120,12 @@ pub enum OpenError {
     /// A stored schema is invalid.
     #[error("stored schema of collection `{0}` is invalid")]
     Schema(String),
+    /// The access log cannot be opened or written.
+    #[error(transparent)]
+    Log(#[from] audit::store::Error),
+    /// The access log refused an entry.
+    #[error(transparent)]
+    Append(#[from] AppendError),
 }
 
 /// Creating a collection failed.
@@ -132,6 +147,9 @@ pub enum CollectionError {
     /// Key derivation failed.
     #[error(transparent)]
     Crypto(crypto::Error),
+    /// The access log refused the entry; nothing was created.
+    #[error(transparent)]
+    Log(#[from] AppendError),
 }
 
 /// A read (get or find) failed.
@@ -180,6 +198,12 @@ pub enum ReadError {
     /// Stored data damaged.
     #[error("record `{0}` is damaged")]
     Damaged(RecordId),
+    /// The access log could not record the read: nothing is returned (no log, no data).
+    #[error(transparent)]
+    Log(#[from] AppendError),
+    /// The access log could not be queried.
+    #[error("access log: {0}")]
+    Audit(String),
 }
 
 /// A write (import or update) failed; nothing was written.
@@ -198,6 +222,9 @@ pub enum WriteError {
     /// Encryption failed (nothing was written).
     #[error(transparent)]
     Crypto(#[from] crypto::Error),
+    /// The access log refused the entry; nothing was written.
+    #[error(transparent)]
+    Log(#[from] AppendError),
     /// The new external id belongs to another record.
     #[error("another record already has that external id")]
     ExternalTaken,
@@ -216,6 +243,9 @@ pub enum EraseError {
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] store::Error),
+    /// The access log refused the entry; nothing was erased.
+    #[error(transparent)]
+    Log(#[from] AppendError),
 }
 
 /// How card numbers are shown.
@@ -295,6 +325,7 @@ struct Loaded {
     current: u32,
     index: Vec<Option<BlindIndex>>,
     tokenizer: Tokenizer,
+    committer: audit::Committer,
 }
 
 impl Loaded {
@@ -363,6 +394,19 @@ fn label(collection: &str, purpose: &str, version: u32, schema_text: &str) -> St
     format!("collection/{collection}/{purpose}/v{version}/schema-{}", hex::encode(digest))
 }
 
+/// Why a read failed, for the log (no values).
+fn read_failure(err: &ReadError) -> String {
+    match err {
+        ReadError::NotFound(_) => "not found".to_owned(),
+        ReadError::Erased(_) => "erased".to_owned(),
+        ReadError::Undecryptable(_) => "undecryptable".to_owned(),
+        ReadError::Damaged(_) => "damaged".to_owned(),
+        ReadError::Query { .. } => "invalid query value".to_owned(),
+        ReadError::NotSearchable(_) => "field not searchable".to_owned(),
+        _ => "failed".to_owned(),
+    }
+}
+
 /// The canonical form used for the blind index of a field type.
 fn canonical_query(kind: FieldType, value: &str) -> Result<zeroize::Zeroizing<String>, String> {
     let c = if kind == FieldType::CardNumber {
@@ -378,6 +422,7 @@ pub struct Vault {
     store: Box<dyn Store>,
     keys: Box<dyn KeyProvider>,
     collections: RwLock<HashMap<String, Arc<Loaded>>>,
+    log: audit::Log,
 }
 
 impl std::fmt::Debug for Vault {
@@ -396,8 +441,10 @@ impl Vault {
         }
         let check = keys.wrap("vault/check", &SecretKey::generate())?;
         store.set_meta("format", "kura-vault/1")?;
+        store.set_meta("vault_id", &uuid::Uuid::new_v4().to_string())?;
         store.set_meta(META_CHECK, &B64.encode(check))?;
-        Ok(Vault { store, keys, collections: RwLock::new(HashMap::new()) })
+        let log = audit::Log::new(store.open_log()?);
+        Ok(Vault { store, keys, collections: RwLock::new(HashMap::new()), log })
     }
 
     /// Opens an existing vault; fails if the key provider does not hold this vault's root key.
@@ -405,7 +452,8 @@ impl Vault {
         let check = store.meta(META_CHECK)?.ok_or(OpenError::NotAVault)?;
         let check = B64.decode(check).map_err(|_| OpenError::WrongKey)?;
         keys.unwrap("vault/check", &check).map_err(|_| OpenError::WrongKey)?;
-        let vault = Vault { store, keys, collections: RwLock::new(HashMap::new()) };
+        let log = audit::Log::new(store.open_log()?);
+        let vault = Vault { store, keys, collections: RwLock::new(HashMap::new()), log };
         // Erasures are re-applied at every start: a keyring restored from a backup loses erased keys again,
         // and an erasure a crash interrupted is finished.
         vault.store.reapply_erasures()?;
@@ -436,6 +484,7 @@ impl Vault {
         let mut wrap_keys = BTreeMap::new();
         let mut index_key = None;
         let mut token_key = None;
+        let mut audit_key = None;
         for k in self.store.data_keys(&schema.name)? {
             let key = self.keys.unwrap(&label(&schema.name, &k.purpose, k.version, schema_text), &k.wrapped)?;
             match k.purpose.as_str() {
@@ -444,10 +493,11 @@ impl Vault {
                 }
                 PURPOSE_INDEX => index_key = Some(key),
                 PURPOSE_TOKEN => token_key = Some(key),
+                PURPOSE_AUDIT => audit_key = Some(key),
                 _ => {}
             }
         }
-        let (Some(index_key), Some(token_key)) = (index_key, token_key) else {
+        let (Some(index_key), Some(token_key), Some(audit_key)) = (index_key, token_key, audit_key) else {
             return Err(CollectionError::Keys(keys::Error::Unwrap));
         };
         let current = wrap_keys.keys().next_back().copied().ok_or(CollectionError::Keys(keys::Error::Unwrap))?;
@@ -458,15 +508,109 @@ impl Vault {
             .collect::<Result<_, _>>()
             .map_err(CollectionError::Crypto)?;
         let tokenizer = Tokenizer::new(&token_key).map_err(|_| CollectionError::Tokenizer)?;
-        Ok(Loaded { id, schema, wrap_keys, current, index, tokenizer })
+        let committer = audit::Committer::new(&audit_key).map_err(CollectionError::Crypto)?;
+        Ok(Loaded { id, schema, wrap_keys, current, index, tokenizer, committer })
+    }
+
+    /// An entry for `access`, to be numbered and timed by the log.
+    fn entry(&self, access: &Access, action: Action, collection: Option<&str>, outcome: Outcome) -> Entry {
+        Entry {
+            seq: 0,
+            time_ms: 0,
+            principal: access.principal.clone(),
+            action,
+            collection: collection.map(str::to_owned),
+            subjects: Vec::new(),
+            fields: Vec::new(),
+            purpose: access.purpose.clone(),
+            outcome,
+            origin: access.origin.clone(),
+            request: access.request.clone(),
+            detail: String::new(),
+        }
+    }
+
+    /// Appends entries and waits until they are durable.
+    fn log(&self, entries: Vec<Entry>) -> Result<Vec<u64>, AppendError> {
+        self.log.append(entries)
+    }
+
+    /// Records that `access` unlocked the vault (key file and passphrase, or a sign-in).
+    pub fn login(&self, access: &Access, detail: &str) -> Result<(), AppendError> {
+        let mut e = self.entry(access, Action::Login, None, Outcome::Allow);
+        e.detail = detail.to_owned();
+        self.log(vec![e]).map(|_| ())
+    }
+
+    /// The access log (proofs, verification, queries).
+    pub fn audit_log(&self) -> &audit::Log {
+        &self.log
+    }
+
+    /// This vault's id (names its log: the checkpoint origin is `kura/<id>`).
+    pub fn vault_id(&self) -> Result<String, store::Error> {
+        Ok(self.store.meta("vault_id")?.unwrap_or_else(|| "unnamed".to_owned()))
+    }
+
+    /// Opens (creating on first use) the checkpoint signer whose key file and state live in `dir`.
+    pub fn signer(&self, dir: &std::path::Path) -> Result<audit::signer::Signer, audit::signer::Error> {
+        let id = self.vault_id().map_err(|e| audit::signer::Error::Note(e.to_string()))?;
+        let origin = format!("kura/{id}");
+        audit::signer::Signer::create(dir, &origin, &*self.keys)
+    }
+
+    /// The commitment to a record of a collection, as the log holds it.
+    pub fn commitment(&self, collection: &str, id: RecordId) -> Result<audit::Commitment, ReadError> {
+        Ok(self.collection(collection)?.committer.commit(id))
+    }
+
+    /// "Who saw this person?": every log entry naming the record. The query itself is logged.
+    pub fn who_saw(&self, access: &Access, collection: &str, id: RecordId) -> Result<Vec<Entry>, ReadError> {
+        let commitment = self.commitment(collection, id)?;
+        let mut e = self.entry(access, Action::LogAccess, Some(collection), Outcome::Allow);
+        e.subjects = vec![commitment.clone()];
+        e.detail = "who-saw".to_owned();
+        self.log(vec![e])?;
+        let seqs = self.log.store().by_subject(&commitment).map_err(|e| ReadError::Audit(e.to_string()))?;
+        self.entries_at(&seqs)
+    }
+
+    /// "What did this principal do?" within `[from_ms, to_ms)`. The query itself is logged.
+    pub fn activity(
+        &self,
+        access: &Access,
+        principal: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<Entry>, ReadError> {
+        let mut e = self.entry(access, Action::LogAccess, None, Outcome::Allow);
+        e.detail = format!("activity of `{principal}`");
+        self.log(vec![e])?;
+        let seqs =
+            self.log.store().by_principal(principal, from_ms, to_ms).map_err(|e| ReadError::Audit(e.to_string()))?;
+        self.entries_at(&seqs)
+    }
+
+    fn entries_at(&self, seqs: &[u64]) -> Result<Vec<Entry>, ReadError> {
+        let mut out = Vec::with_capacity(seqs.len());
+        for seq in seqs {
+            let rows = self.log.store().entries(*seq, 1).map_err(|e| ReadError::Audit(e.to_string()))?;
+            for (_, data) in rows {
+                out.push(Entry::from_leaf(&data).map_err(|e| ReadError::Audit(e.to_string()))?);
+            }
+        }
+        Ok(out)
     }
 
     /// Creates a collection from a validated schema, with fresh keys.
-    pub fn create_collection(&self, schema: Schema) -> Result<(), CollectionError> {
+    pub fn create_collection(&self, access: &Access, schema: Schema) -> Result<(), CollectionError> {
         schema.validate()?;
+        let mut e = self.entry(access, Action::KeyChange, Some(&schema.name), Outcome::Allow);
+        e.detail = format!("collection created with fresh keys ({} fields)", schema.fields.len());
+        self.log(vec![e])?;
         let text = toml::to_string(&schema).map_err(|e| schema::Error::Syntax(e.to_string()))?;
         let mut keys = Vec::new();
-        for purpose in [PURPOSE_WRAP, PURPOSE_INDEX, PURPOSE_TOKEN] {
+        for purpose in [PURPOSE_WRAP, PURPOSE_INDEX, PURPOSE_TOKEN, PURPOSE_AUDIT] {
             let key = SecretKey::generate();
             let wrapped = self.keys.wrap(&label(&schema.name, purpose, 1, &text), &key)?;
             keys.push(DataKey { purpose: purpose.to_owned(), version: 1, wrapped });
@@ -510,6 +654,7 @@ impl Vault {
     /// subject key); others become new records. All or nothing. `progress` is told how many rows were written.
     pub fn write(
         &self,
+        access: &Access,
         collection: &str,
         rows: Vec<Values>,
         progress: &mut dyn FnMut(u64),
@@ -577,12 +722,33 @@ impl Vault {
             .collect();
         let writes: Vec<RecordWrite> = writes.into_iter().collect::<Result<_, _>>()?;
         let updated = writes.iter().filter(|w| w.new_subject_key.is_none()).count() as u64;
-        self.store.write(c.id, &writes, progress)?;
+        // Logged before anything is stored; a failure afterwards is logged as well.
+        let fields: Vec<String> = c.schema.fields.iter().map(|f| f.name.clone()).collect();
+        let mut entries = Vec::new();
+        for (action, new) in [(Action::Create, true), (Action::Update, false)] {
+            let ids: Vec<RecordId> =
+                writes.iter().filter(|w| w.new_subject_key.is_some() == new).map(|w| w.id).collect();
+            let chunks = ids.len().div_ceil(audit::MAX_SUBJECTS);
+            for (n, chunk) in ids.chunks(audit::MAX_SUBJECTS).enumerate() {
+                let mut e = self.entry(access, action, Some(collection), Outcome::Allow);
+                e.subjects = chunk.iter().map(|id| c.committer.commit(*id)).collect();
+                e.fields = fields.clone();
+                e.detail = format!("import: {} records (part {} of {chunks})", chunk.len(), n + 1);
+                entries.push(e);
+            }
+        }
+        self.log(entries)?;
+        if let Err(err) = self.store.write(c.id, &writes, progress) {
+            let mut e = self.entry(access, Action::Create, Some(collection), Outcome::Fail);
+            e.detail = "import failed; nothing was written".to_owned();
+            let _ = self.log(vec![e]);
+            return Err(err.into());
+        }
         Ok(WriteSummary { inserted: writes.len() as u64 - updated, updated })
     }
 
-    /// The gateway: the only place stored ciphertext becomes [`Plain`] values.
-    fn reveal(&self, _access: &Access, c: &Loaded, id: RecordId, view: CardView) -> Result<Record, ReadError> {
+    /// Decrypts a record into memory. Callers log the access before any of it leaves the vault.
+    fn reveal(&self, c: &Loaded, id: RecordId, view: CardView) -> Result<Record, ReadError> {
         let stored = match self.store.record(c.id, id)? {
             Some(r) => r,
             None if self.store.tombstone(c.id, id)?.is_some() => return Err(ReadError::Erased(id)),
@@ -629,12 +795,46 @@ impl Vault {
     /// Reads one record.
     pub fn get(&self, access: &Access, collection: &str, id: RecordId, view: CardView) -> Result<Record, ReadError> {
         let c = self.collection(collection)?;
-        self.reveal(access, &c, id, view)
+        let result = self.reveal(&c, id, view);
+        let outcome = if result.is_ok() { Outcome::Allow } else { Outcome::Fail };
+        let mut e = self.entry(access, Action::Read, Some(collection), outcome);
+        e.subjects = vec![c.committer.commit(id)];
+        match &result {
+            Ok(r) => e.fields = r.fields.iter().filter(|f| f.value.is_some()).map(|f| f.name.clone()).collect(),
+            Err(err) => e.detail = read_failure(err),
+        }
+        // No log, no data: the entry is durable before the record is handed out.
+        self.log(vec![e])?;
+        result
     }
 
     /// The record ids whose `field` equals `query` after normalisation, found through the blind index without
     /// decrypting anything.
-    pub fn find_ids(&self, collection: &str, field: &str, query: &str) -> Result<Vec<RecordId>, ReadError> {
+    pub fn find_ids(
+        &self,
+        access: &Access,
+        collection: &str,
+        field: &str,
+        query: &str,
+    ) -> Result<Vec<RecordId>, ReadError> {
+        let result = self.lookup_ids(collection, field, query);
+        let c = self.collection(collection)?;
+        let outcome = if result.is_ok() { Outcome::Allow } else { Outcome::Fail };
+        let mut e = self.entry(access, Action::Search, Some(collection), outcome);
+        e.fields = vec![field.to_owned()];
+        match &result {
+            Ok(ids) => {
+                e.subjects = ids.iter().take(audit::MAX_SUBJECTS).map(|id| c.committer.commit(*id)).collect();
+                e.detail = format!("exact match on `{field}`: {} record ids returned", ids.len());
+            }
+            Err(err) => e.detail = read_failure(err),
+        }
+        self.log(vec![e])?;
+        result
+    }
+
+    /// Blind-index lookup without logging: for the vault's own checks only, never handed to a caller.
+    fn lookup_ids(&self, collection: &str, field: &str, query: &str) -> Result<Vec<RecordId>, ReadError> {
         let c = self.collection(collection)?;
         let pos = c
             .schema
@@ -659,15 +859,15 @@ impl Vault {
         limit: usize,
         view: CardView,
     ) -> Result<Vec<Record>, ReadError> {
-        let ids = self.find_ids(collection, field, query)?;
         let c = self.collection(collection)?;
+        let ids = self.lookup_ids(collection, field, query)?;
         let pos = c.schema.position(field).unwrap_or(0);
         let kind = c.schema.fields.get(pos).map(|f| f.kind).unwrap_or(FieldType::FreeText);
         let want =
             canonical_query(kind, query).map_err(|reason| ReadError::Query { field: field.to_owned(), reason })?;
         let mut out = Vec::new();
-        for id in ids.into_iter().take(limit) {
-            let r = self.reveal(access, &c, id, CardView::Full)?;
+        for id in ids.into_iter().take(limit.min(audit::MAX_SUBJECTS)) {
+            let r = self.reveal(&c, id, CardView::Full)?;
             // The index is only a pointer: an entry edited in the database must not hand out another person.
             let matches = r
                 .fields
@@ -676,28 +876,38 @@ impl Vault {
                 .and_then(|v| canonical_query(kind, v.expose()).ok())
                 .is_some_and(|c| bool::from(subtle::ConstantTimeEq::ct_eq(c.as_bytes(), want.as_bytes())));
             if matches {
-                out.push(if view == CardView::Full { r } else { self.reveal(access, &c, id, view)? });
+                out.push(if view == CardView::Full { r } else { self.reveal(&c, id, view)? });
             }
         }
+        let mut e = self.entry(access, Action::Search, Some(collection), Outcome::Allow);
+        e.subjects = out.iter().map(|r| c.committer.commit(r.id)).collect();
+        e.fields = c.schema.fields.iter().map(|f| f.name.clone()).collect();
+        e.detail = format!("exact match on `{field}`: {} records returned", out.len());
+        // No log, no data.
+        self.log(vec![e])?;
         Ok(out)
     }
 
     /// The card number behind an FF1 token of this collection (for callers allowed to see full numbers).
-    pub fn detokenise(&self, _access: &Access, collection: &str, token: &str) -> Result<Plain, ReadError> {
+    pub fn detokenise(&self, access: &Access, collection: &str, token: &str) -> Result<Plain, ReadError> {
         let c = self.collection(collection)?;
-        let pan = c
+        let result = c
             .tokenizer
             .detokenise(token)
-            .map_err(|e| ReadError::Query { field: "token".to_owned(), reason: e.to_string() })?;
-        Ok(Plain::new(pan.digits().to_owned()))
+            .map_err(|e| ReadError::Query { field: "token".to_owned(), reason: e.to_string() });
+        let outcome = if result.is_ok() { Outcome::Allow } else { Outcome::Fail };
+        let mut e = self.entry(access, Action::Detokenise, Some(collection), outcome);
+        e.detail = "card token detokenised".to_owned();
+        self.log(vec![e])?;
+        Ok(Plain::new(result?.digits().to_owned()))
     }
 
     /// The record id for an external id.
-    pub fn by_external_id(&self, collection: &str, external_id: &str) -> Result<RecordId, ReadError> {
+    pub fn by_external_id(&self, access: &Access, collection: &str, external_id: &str) -> Result<RecordId, ReadError> {
         let c = self.collection(collection)?;
         let pos = c.schema.external_id_position();
         let name = c.schema.fields.get(pos).map(|f| f.name.clone()).unwrap_or_default();
-        self.find_ids(collection, &name, external_id)?
+        self.find_ids(access, collection, &name, external_id)?
             .first()
             .copied()
             .ok_or_else(|| ReadError::UnknownExternalId(collection.to_owned()))
@@ -723,7 +933,7 @@ impl Vault {
                 }]));
             }
         }
-        let current = self.reveal(access, &c, id, CardView::Full)?;
+        let current = self.reveal(&c, id, CardView::Full)?;
         let mut raw: Vec<Option<String>> =
             current.fields.iter().map(|f| f.value.as_ref().map(|v| v.expose().to_owned())).collect();
         for (name, value) in changes {
@@ -736,10 +946,10 @@ impl Vault {
         let old_ext = current.fields.get(c.schema.external_id_position()).and_then(|f| f.value.as_ref());
         let new_ext = values.values.get(c.schema.external_id_position()).and_then(|v| v.as_ref());
         if old_ext.map(Plain::expose) != new_ext.map(Plain::expose) {
-            match self.by_external_id(collection, new_ext.map(Plain::expose).unwrap_or("")) {
-                Ok(other) if other != id => return Err(WriteError::ExternalTaken),
-                Ok(_) | Err(ReadError::UnknownExternalId(_)) => {}
-                Err(e) => return Err(e.into()),
+            let name = c.schema.fields.get(c.schema.external_id_position()).map(|f| f.name.clone()).unwrap_or_default();
+            let taken = self.lookup_ids(collection, &name, new_ext.map(Plain::expose).unwrap_or(""))?;
+            if taken.iter().any(|other| *other != id) {
+                return Err(WriteError::ExternalTaken);
             }
         }
         let ext_pos = c.schema.external_id_position();
@@ -760,14 +970,28 @@ impl Vault {
             tokens: c.tokens(&values),
             new_subject_key: None,
         };
-        self.store.write(c.id, &[write], &mut |_| {})?;
+        let mut e = self.entry(access, Action::Update, Some(collection), Outcome::Allow);
+        e.subjects = vec![c.committer.commit(id)];
+        e.fields = changes.iter().map(|(k, _)| k.clone()).collect();
+        self.log(vec![e])?;
+        if let Err(err) = self.store.write(c.id, &[write], &mut |_| {}) {
+            let mut e = self.entry(access, Action::Update, Some(collection), Outcome::Fail);
+            e.subjects = vec![c.committer.commit(id)];
+            e.detail = "update failed; nothing was written".to_owned();
+            let _ = self.log(vec![e]);
+            return Err(err.into());
+        }
         Ok(())
     }
 
     /// Erases one person: destroys their subject key (crypto-shredding), then their record and index entries.
     /// Never silently does nothing: an unknown record is an error, an earlier erasure is reported with its time.
-    pub fn erase(&self, _access: &Access, collection: &str, id: RecordId) -> Result<EraseReport, EraseError> {
+    pub fn erase(&self, access: &Access, collection: &str, id: RecordId) -> Result<EraseReport, EraseError> {
         let c = self.collection(collection)?;
+        let mut e = self.entry(access, Action::Erase, Some(collection), Outcome::Allow);
+        e.subjects = vec![c.committer.commit(id)];
+        e.detail = "crypto-shredding requested".to_owned();
+        self.log(vec![e])?;
         let before = self.store.record(c.id, id)?;
         let fields = before.as_ref().map(|r| codec::split(&r.fields).map(|v| v.len()).unwrap_or(0)).unwrap_or(0);
         let index_entries = before.as_ref().map(|r| r.tokens.len()).unwrap_or(0);

@@ -105,10 +105,10 @@ fn utf8_bom_and_shift_jis_read_the_same() {
 fn duplicate_external_ids_in_one_file_write_nothing() {
     for fx in backends() {
         let vault = fx.create();
-        vault.create_collection(schema("consumer-wireless")).unwrap();
+        vault.create_collection(&access(), schema("consumer-wireless")).unwrap();
         let csv = consumer(&[GOOD, &GOOD.replace("taro@", "jiro@")]);
         let parsed = import::parse("d.csv", &csv, &schema("consumer-wireless"), Encoding::Auto).unwrap();
-        let err = vault.write("consumer-wireless", parsed.rows, &mut |_| {}).unwrap_err();
+        let err = vault.write(&access(), "consumer-wireless", parsed.rows, &mut |_| {}).unwrap_err();
         assert!(matches!(err, kura::vault::WriteError::DuplicateExternal(1, 2)), "{err}");
         assert_eq!(vault.count("consumer-wireless").unwrap(), 0);
         let _ = access();

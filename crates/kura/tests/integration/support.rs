@@ -97,13 +97,13 @@ pub fn consumer_csv(n: usize, seed: u64) -> Vec<u8> {
 /// Creates the collection and imports a CSV; returns the parsed rows' count.
 pub fn import(vault: &Vault, collection: &str, csv: &[u8]) -> usize {
     if vault.schema(collection).is_err() {
-        vault.create_collection(kura::schema::builtin(collection).unwrap()).unwrap();
+        vault.create_collection(&access(), kura::schema::builtin(collection).unwrap()).unwrap();
     }
     let schema = vault.schema(collection).unwrap();
     let parsed = kura::import::parse("test.csv", csv, &schema, kura::import::Encoding::Auto).unwrap();
     assert!(parsed.rejects.is_empty(), "generated rows rejected: {:?}", parsed.rejects.first());
     let n = parsed.rows.len();
-    vault.write(collection, parsed.rows, &mut |_| {}).unwrap();
+    vault.write(&access(), collection, parsed.rows, &mut |_| {}).unwrap();
     n
 }
 

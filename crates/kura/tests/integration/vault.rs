@@ -18,7 +18,7 @@ fn round_trip_and_search_by_other_notation() {
             fx.open()
         };
         for p in people.iter().step_by(37) {
-            let id = vault.by_external_id("corporate-mobile", &p["employee_id"]).unwrap();
+            let id = vault.by_external_id(&access(), "corporate-mobile", &p["employee_id"]).unwrap();
             let r = vault.get(&access(), "corporate-mobile", id, CardView::Masked).unwrap();
             for (k, v) in p {
                 let got = r.value(k).unwrap_or("");
@@ -27,14 +27,17 @@ fn round_trip_and_search_by_other_notation() {
             // The same phone typed internationally and with spaces finds the same person.
             let digits: String = p["mobile"].chars().filter(char::is_ascii_digit).collect();
             let intl = format!("+81 {} {}", &digits[1..3], &digits[3..]);
-            let found = vault.find_ids("corporate-mobile", "mobile", &intl).unwrap();
+            let found = vault.find_ids(&access(), "corporate-mobile", "mobile", &intl).unwrap();
             assert_eq!(found, vec![id], "{}", fx.backend);
             // Name with different spacing.
             let name = p["user_name"].replace([' ', '\u{3000}'], "");
-            assert!(vault.find_ids("corporate-mobile", "user_name", &name).unwrap().contains(&id));
+            assert!(vault.find_ids(&access(), "corporate-mobile", "user_name", &name).unwrap().contains(&id));
         }
-        assert!(matches!(vault.find_ids("corporate-mobile", "department", "営業部"), Err(ReadError::NotSearchable(_))));
-        assert!(matches!(vault.find_ids("nope", "mobile", "1"), Err(ReadError::UnknownCollection(_))));
+        assert!(matches!(
+            vault.find_ids(&access(), "corporate-mobile", "department", "営業部"),
+            Err(ReadError::NotSearchable(_))
+        ));
+        assert!(matches!(vault.find_ids(&access(), "nope", "mobile", "1"), Err(ReadError::UnknownCollection(_))));
     }
 }
 
@@ -45,8 +48,8 @@ fn ciphertext_swapped_between_records_or_fields_fails() {
         let csv = corporate_csv(10, 3);
         import(&vault, "corporate-mobile", &csv);
         let people = rows(&csv);
-        let a = vault.by_external_id("corporate-mobile", &people[0]["employee_id"]).unwrap();
-        let b = vault.by_external_id("corporate-mobile", &people[1]["employee_id"]).unwrap();
+        let a = vault.by_external_id(&access(), "corporate-mobile", &people[0]["employee_id"]).unwrap();
+        let b = vault.by_external_id(&access(), "corporate-mobile", &people[1]["employee_id"]).unwrap();
         drop(vault);
         let store = fx.store();
         let cid = store.collections().unwrap()[0].id;
@@ -126,7 +129,7 @@ fn reimport_updates_instead_of_duplicating() {
         let csv = corporate_csv(50, 5);
         import(&vault, "corporate-mobile", &csv);
         let first = rows(&csv);
-        let id0 = vault.by_external_id("corporate-mobile", &first[0]["employee_id"]).unwrap();
+        let id0 = vault.by_external_id(&access(), "corporate-mobile", &first[0]["employee_id"]).unwrap();
         // Same file again: nothing new.
         import(&vault, "corporate-mobile", &csv);
         assert_eq!(vault.count("corporate-mobile").unwrap(), 50, "{}", fx.backend);
@@ -137,7 +140,7 @@ fn reimport_updates_instead_of_duplicating() {
         let changed = (lines.join("\n") + "\n").into_bytes();
         import(&vault, "corporate-mobile", &changed);
         assert_eq!(vault.count("corporate-mobile").unwrap(), 50);
-        let same = vault.by_external_id("corporate-mobile", &first[0]["employee_id"]).unwrap();
+        let same = vault.by_external_id(&access(), "corporate-mobile", &first[0]["employee_id"]).unwrap();
         assert_eq!(same, id0, "record id is stable across imports");
         let r = vault.get(&access(), "corporate-mobile", id0, CardView::Masked).unwrap();
         assert_eq!(r.value("department").unwrap(), "品質保証部");
@@ -151,10 +154,13 @@ fn update_validates_and_reindexes() {
         let csv = corporate_csv(20, 8);
         import(&vault, "corporate-mobile", &csv);
         let p = &rows(&csv)[4];
-        let id = vault.by_external_id("corporate-mobile", &p["employee_id"]).unwrap();
+        let id = vault.by_external_id(&access(), "corporate-mobile", &p["employee_id"]).unwrap();
         vault.update(&access(), "corporate-mobile", id, &[("mobile".into(), Some("080-9999-0001".into()))]).unwrap();
-        assert_eq!(vault.find_ids("corporate-mobile", "mobile", "08099990001").unwrap(), vec![id]);
-        assert!(vault.find_ids("corporate-mobile", "mobile", &p["mobile"]).unwrap().is_empty(), "old token removed");
+        assert_eq!(vault.find_ids(&access(), "corporate-mobile", "mobile", "08099990001").unwrap(), vec![id]);
+        assert!(
+            vault.find_ids(&access(), "corporate-mobile", "mobile", &p["mobile"]).unwrap().is_empty(),
+            "old token removed"
+        );
         let bad = vault.update(&access(), "corporate-mobile", id, &[("email".into(), Some("not-an-email".into()))]);
         match bad {
             Err(WriteError::Invalid(problems)) => {
@@ -180,14 +186,14 @@ fn erasure_destroys_one_person_only() {
         let csv = corporate_csv(40, 9);
         import(&vault, "corporate-mobile", &csv);
         let people = rows(&csv);
-        let victim = vault.by_external_id("corporate-mobile", &people[7]["employee_id"]).unwrap();
+        let victim = vault.by_external_id(&access(), "corporate-mobile", &people[7]["employee_id"]).unwrap();
         let report = vault.erase(&access(), "corporate-mobile", victim).unwrap();
         let EraseReport::Erased { fields, index_entries, .. } = report else { panic!("not erased: {report:?}") };
         assert!(fields >= 9 && index_entries >= 5, "{fields} {index_entries}");
         assert!(matches!(vault.get(&access(), "corporate-mobile", victim, CardView::Full), Err(ReadError::Erased(_))));
-        assert!(vault.find_ids("corporate-mobile", "mobile", &people[7]["mobile"]).unwrap().is_empty());
+        assert!(vault.find_ids(&access(), "corporate-mobile", "mobile", &people[7]["mobile"]).unwrap().is_empty());
         assert!(matches!(
-            vault.by_external_id("corporate-mobile", &people[7]["employee_id"]),
+            vault.by_external_id(&access(), "corporate-mobile", &people[7]["employee_id"]),
             Err(ReadError::UnknownExternalId(_))
         ));
         assert!(matches!(
@@ -197,7 +203,7 @@ fn erasure_destroys_one_person_only() {
         assert!(vault.erase(&access(), "corporate-mobile", kura::RecordId::generate()).is_err(), "unknown is an error");
         assert_eq!(vault.count("corporate-mobile").unwrap(), 39);
         for (i, p) in people.iter().enumerate().filter(|(i, _)| *i != 7) {
-            let id = vault.by_external_id("corporate-mobile", &p["employee_id"]).unwrap();
+            let id = vault.by_external_id(&access(), "corporate-mobile", &p["employee_id"]).unwrap();
             let r = vault.get(&access(), "corporate-mobile", id, CardView::Masked).unwrap();
             assert_eq!(r.value("user_name").unwrap(), p["user_name"], "person {i} intact");
         }
@@ -214,8 +220,8 @@ fn erasure_reaches_backups() {
     let csv = corporate_csv(15, 21);
     import(&vault, "corporate-mobile", &csv);
     let people = rows(&csv);
-    let victim = vault.by_external_id("corporate-mobile", &people[3]["employee_id"]).unwrap();
-    let other = vault.by_external_id("corporate-mobile", &people[4]["employee_id"]).unwrap();
+    let victim = vault.by_external_id(&access(), "corporate-mobile", &people[3]["employee_id"]).unwrap();
+    let other = vault.by_external_id(&access(), "corporate-mobile", &people[4]["employee_id"]).unwrap();
     drop(vault);
     // Backup of the data file (consistent: no open connections, WAL checkpointed on close).
     let db = fx.vault_dir().join("vault.db");
@@ -246,7 +252,7 @@ fn cards_are_tokenised_masked_and_searchable() {
         let csv = consumer_csv(60, 4);
         import(&vault, "consumer-wireless", &csv);
         for p in rows(&csv).iter().take(10) {
-            let id = vault.by_external_id("consumer-wireless", &p["customer_id"]).unwrap();
+            let id = vault.by_external_id(&access(), "consumer-wireless", &p["customer_id"]).unwrap();
             let pan: String = p["card_number"].chars().filter(char::is_ascii_digit).collect();
             let full = vault.get(&access(), "consumer-wireless", id, CardView::Full).unwrap();
             assert_eq!(full.value("card_number").unwrap(), pan);
@@ -271,7 +277,7 @@ fn cards_are_tokenised_masked_and_searchable() {
                 .map(|c| c.iter().collect::<String>())
                 .collect::<Vec<_>>()
                 .join(" ");
-            assert_eq!(vault.find_ids("consumer-wireless", "card_number", &spaced).unwrap(), vec![id]);
+            assert_eq!(vault.find_ids(&access(), "consumer-wireless", "card_number", &spaced).unwrap(), vec![id]);
         }
     }
 }
@@ -325,7 +331,7 @@ fn ciphertext_moved_between_collections_fails() {
     let corp = corporate_csv(5, 2);
     import(&vault, "corporate-mobile", &corp);
     import(&vault, "consumer-wireless", &consumer_csv(5, 2));
-    let a = vault.by_external_id("corporate-mobile", &rows(&corp)[0]["employee_id"]).unwrap();
+    let a = vault.by_external_id(&access(), "corporate-mobile", &rows(&corp)[0]["employee_id"]).unwrap();
     drop(vault);
     let db = sqlite(&fx, "vault.db");
     let n = db
@@ -355,7 +361,7 @@ fn edited_index_entry_returns_nobody_else() {
     assert_eq!(vault.find(&access(), "corporate-mobile", "mobile", &x_mobile, 5, CardView::Masked).unwrap().len(), 1);
     drop(vault);
     let db = sqlite(&fx, "vault.db");
-    let y = fx.open().by_external_id("corporate-mobile", &people[1]["employee_id"]).unwrap();
+    let y = fx.open().by_external_id(&access(), "corporate-mobile", &people[1]["employee_id"]).unwrap();
     let y_seq: i64 = db.query_row("SELECT seq FROM record WHERE id = ?1", [&y.0[..]], |r| r.get(0)).unwrap();
     // Field 5 is `mobile`: point X's mobile token at Y.
     let n = db
@@ -379,8 +385,8 @@ fn erasure_survives_keyring_restore_and_crash() {
     let csv = corporate_csv(10, 4);
     import(&vault, "corporate-mobile", &csv);
     let people = rows(&csv);
-    let victim = vault.by_external_id("corporate-mobile", &people[2]["employee_id"]).unwrap();
-    let other = vault.by_external_id("corporate-mobile", &people[3]["employee_id"]).unwrap();
+    let victim = vault.by_external_id(&access(), "corporate-mobile", &people[2]["employee_id"]).unwrap();
+    let other = vault.by_external_id(&access(), "corporate-mobile", &people[3]["employee_id"]).unwrap();
     drop(vault);
     let keyring = fx.vault_dir().join("keyring.db");
     let backup = std::fs::read(&keyring).unwrap();
@@ -403,6 +409,6 @@ fn erasure_survives_keyring_restore_and_crash() {
     drop(db);
     let vault = fx.open();
     assert!(matches!(vault.get(&access(), "corporate-mobile", other, CardView::Full), Err(ReadError::Erased(_))));
-    assert!(vault.find_ids("corporate-mobile", "mobile", &people[3]["mobile"]).unwrap().is_empty());
+    assert!(vault.find_ids(&access(), "corporate-mobile", "mobile", &people[3]["mobile"]).unwrap().is_empty());
     assert_eq!(vault.count("corporate-mobile").unwrap(), 8);
 }

@@ -1,0 +1,185 @@
+//! The tamper-evident access log.
+//!
+//! Every read, search, write, erasure, export, print, login and administrative action is appended as an
+//! [`Entry`] to an RFC 6962 Merkle tree ([`merkle`]) **before** any data is returned: if the entry cannot be
+//! made durable, the operation fails and returns nothing ([`Log::append`] blocks until the entry is committed;
+//! concurrent appends share one commit — group commit).
+//!
+//! Entries carry no personal value. Where an entry refers to a person it holds a keyed [`Commitment`] to the
+//! record id (an HMAC under the collection's audit key), so the published log reveals nothing about who was
+//! accessed to anyone without the key, and erasing a person never requires touching the log.
+//!
+//! Outsiders verify the log with standard tools: signed checkpoints are C2SP `tlog-checkpoint`s in the
+//! `signed-note` format with Ed25519 ([`note`], [`checkpoint`]), the signer refuses to sign a tree that is
+//! not consistent with the last one it signed ([`signer`]), witnesses keep copies elsewhere ([`witness`]),
+//! and the whole log can be published as C2SP `tlog-tiles` ([`tiles`], [`publish`]).
+
+pub mod checkpoint;
+pub mod log;
+pub mod merkle;
+pub mod note;
+pub mod publish;
+pub mod signer;
+pub mod store;
+pub mod tiles;
+pub mod verify;
+pub mod witness;
+
+use serde::{Deserialize, Serialize};
+
+pub use self::log::Log;
+use crate::crypto::SecretKey;
+use crate::id::RecordId;
+
+/// What was done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Action {
+    /// Records were read (decrypted for a caller).
+    Read,
+    /// An exact-match search.
+    Search,
+    /// Records were created (import).
+    Create,
+    /// Records were changed.
+    Update,
+    /// A person was erased.
+    Erase,
+    /// A bulk export.
+    Export,
+    /// A print job.
+    Print,
+    /// Someone unlocked the vault (key file and passphrase) or signed in.
+    Login,
+    /// A policy changed.
+    PolicyChange,
+    /// Keys were created, rotated or destroyed (including a new collection's keys).
+    KeyChange,
+    /// The access log itself was queried.
+    LogAccess,
+    /// A card token was turned back into a card number.
+    Detokenise,
+}
+
+impl Action {
+    /// The name used in entries.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Read => "read",
+            Action::Search => "search",
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Erase => "erase",
+            Action::Export => "export",
+            Action::Print => "print",
+            Action::Login => "login",
+            Action::PolicyChange => "policy-change",
+            Action::KeyChange => "key-change",
+            Action::LogAccess => "log-access",
+            Action::Detokenise => "detokenise",
+        }
+    }
+}
+
+/// How it ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Outcome {
+    /// Allowed and done (for reads: the data is about to be returned).
+    Allow,
+    /// Refused by policy.
+    Deny,
+    /// Allowed but failed (not found, erased, damaged, storage error).
+    Fail,
+}
+
+/// A keyed commitment to a record id: `HMAC-SHA-256(audit key of the collection, record id)`, 128 bits,
+/// URL-safe base64 without padding. Without the key it reveals nothing; with it, "who saw this person?"
+/// is a lookup.
+pub type Commitment = String;
+
+/// Computes commitments for one collection.
+#[derive(Clone)]
+pub struct Committer {
+    index: crate::crypto::BlindIndex,
+}
+
+impl std::fmt::Debug for Committer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Committer(..)")
+    }
+}
+
+impl Committer {
+    /// A committer under a collection's audit key.
+    pub fn new(key: &SecretKey) -> Result<Committer, crate::crypto::Error> {
+        Ok(Committer { index: crate::crypto::BlindIndex::new(key, "kura/audit-subject")? })
+    }
+
+    /// The commitment to one record.
+    pub fn commit(&self, id: RecordId) -> Commitment {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.index.token(&id.to_string()))
+    }
+}
+
+/// One access-log entry. Serialised as JSON (fields in this order) to form the Merkle leaf.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    /// Position in the log (the Merkle leaf index), from 0.
+    pub seq: u64,
+    /// Unix time in milliseconds.
+    pub time_ms: i64,
+    /// Who (a staff member, contractor or service account — not a data subject).
+    pub principal: String,
+    /// What.
+    pub action: Action,
+    /// The collection, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collection: Option<String>,
+    /// Commitments to the records involved.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subjects: Vec<Commitment>,
+    /// The fields involved (names, never values).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<String>,
+    /// Why (ticket or order number).
+    pub purpose: String,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// From where (CLI user@host, or client address).
+    pub origin: String,
+    /// Request id shared by all entries of one operation.
+    pub request: String,
+    /// Counts and reasons, never personal values.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+}
+
+/// The most subjects one entry lists; larger operations write several entries with the same request id.
+pub const MAX_SUBJECTS: usize = 1000;
+
+impl Entry {
+    /// The leaf data: the entry as JSON.
+    pub fn to_leaf(&self) -> Result<Vec<u8>, serde_json::Error> {
+        serde_json::to_vec(self)
+    }
+
+    /// Parses leaf data.
+    pub fn from_leaf(data: &[u8]) -> Result<Entry, serde_json::Error> {
+        serde_json::from_slice(data)
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// A new request id.
+pub fn request_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

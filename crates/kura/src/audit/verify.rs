@@ -1,0 +1,215 @@
+//! Full verification of the access log, as an auditor runs it.
+//!
+//! Recomputes every leaf hash from the stored entries and every stored tree node from its children, checks
+//! every stored checkpoint's signature and root, compares the signer's own record and witness copies, and
+//! on failure names the first entry (or tree row, or checkpoint) that does not match. Streams the log in
+//! chunks, so memory stays flat; leaf hashing runs on all cores.
+
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+
+use super::checkpoint::Checkpoint;
+use super::merkle::{self, Hash};
+use super::note::Verifier;
+use super::store::{LogStore, StoreNodes};
+use super::{witness, Entry};
+
+const CHUNK: u64 = 65_536;
+
+/// What was checked.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Entries checked.
+    pub entries: u64,
+    /// Tree rows checked.
+    pub nodes: u64,
+    /// Signed checkpoints checked.
+    pub checkpoints: usize,
+    /// Witness copies compared.
+    pub witnesses: usize,
+    /// Root of the whole log.
+    pub root: Hash,
+}
+
+/// The first thing that does not match.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{what}")]
+pub struct Failure {
+    /// The first entry index affected, when it can be named.
+    pub index: Option<u64>,
+    /// What is wrong.
+    pub what: String,
+}
+
+fn fail(index: u64, what: String) -> Failure {
+    Failure { index: Some(index), what: format!("entry {index}: {what}") }
+}
+
+fn storage(e: impl std::fmt::Display) -> Failure {
+    Failure { index: None, what: format!("cannot read the log: {e}") }
+}
+
+/// Inputs besides the log.
+#[derive(Debug, Default)]
+pub struct Options<'a> {
+    /// Verifier key of the checkpoint signer.
+    pub verifier: Option<&'a Verifier>,
+    /// The signer's own record of the last checkpoint it signed.
+    pub signer_state: Option<(u64, Hash)>,
+    /// Witness directories.
+    pub witnesses: Vec<PathBuf>,
+}
+
+/// Verifies the whole log. `progress` is told how many entries were checked.
+pub fn verify(log: &dyn LogStore, opts: &Options<'_>, progress: &mut dyn FnMut(u64)) -> Result<Report, Failure> {
+    let size = log.size().map_err(storage)?;
+    let mut report = Report::default();
+    // 1. Entries against stored leaves, in order.
+    let mut at = 0u64;
+    while at < size {
+        let entries = log.entries(at, CHUNK).map_err(storage)?;
+        let leaves = log.node_level(0, at, CHUNK).map_err(storage)?;
+        let hashed: Vec<Result<Hash, Failure>> = entries
+            .par_iter()
+            .enumerate()
+            .map(|(i, (seq, data))| {
+                let want = at + i as u64;
+                if *seq != want {
+                    return Err(fail(want, "missing (deleted, or the log was reordered)".to_owned()));
+                }
+                let e = Entry::from_leaf(data).map_err(|_| fail(want, "is not a valid entry".to_owned()))?;
+                if e.seq != want {
+                    return Err(fail(want, format!("holds sequence number {} (moved or reordered)", e.seq)));
+                }
+                Ok(merkle::leaf_hash(data))
+            })
+            .collect();
+        if hashed.is_empty() {
+            return Err(fail(at, "missing (deleted)".to_owned()));
+        }
+        for (i, h) in hashed.into_iter().enumerate() {
+            let index = at + i as u64;
+            let h = h?;
+            match leaves.get(i) {
+                Some(n) if n.index == index && n.hash == h => {}
+                Some(n) if n.index == index => {
+                    return Err(fail(index, "does not match its tree leaf (entry or tree row altered)".to_owned()))
+                }
+                _ => return Err(fail(index, "has no tree leaf (tree row deleted)".to_owned())),
+            }
+        }
+        at += entries.len() as u64;
+        report.entries = at;
+        report.nodes += entries.len() as u64;
+        progress(at);
+    }
+    // 2. Every higher node from its two children, level by level.
+    let mut level = 1u8;
+    while level < 64 && (size >> level) > 0 {
+        let count = size >> level;
+        let mut i = 0u64;
+        while i < count {
+            let parents = log.node_level(level, i, CHUNK).map_err(storage)?;
+            let children = log.node_level(level - 1, 2 * i, 2 * CHUNK).map_err(storage)?;
+            let n = parents.len().min(usize::try_from(count - i).unwrap_or(usize::MAX));
+            if n == 0 {
+                return Err(fail(i << level, format!("tree row at level {level} is missing")));
+            }
+            for (k, p) in parents.iter().take(n).enumerate() {
+                let idx = i + k as u64;
+                let (Some(l), Some(r)) = (children.get(2 * k), children.get(2 * k + 1)) else {
+                    return Err(fail(idx << level, format!("tree rows below level {level} are missing")));
+                };
+                if p.index != idx
+                    || l.index != 2 * idx
+                    || r.index != 2 * idx + 1
+                    || merkle::node_hash(&l.hash, &r.hash) != p.hash
+                {
+                    return Err(fail(
+                        idx << level,
+                        format!("tree row at level {level}, index {idx} does not match its children"),
+                    ));
+                }
+            }
+            report.nodes += n as u64;
+            i += n as u64;
+        }
+        level += 1;
+    }
+    // 3. No extra rows beyond the tree.
+    for l in 0..64u8 {
+        if let Some(extra) = log.node_level(l, size >> l, 1).map_err(storage)?.first() {
+            return Err(fail(
+                extra.index << l,
+                format!("extra tree row at level {l}, index {} (inserted)", extra.index),
+            ));
+        }
+        if (size >> l) == 0 {
+            break;
+        }
+    }
+    let nodes = StoreNodes(log);
+    let root_at = |s: u64| merkle::root(&nodes, s).map_err(storage);
+    report.root = root_at(size)?;
+    // 4. Signed checkpoints.
+    let mut last_good = 0u64;
+    for (cp_size, note) in log.checkpoints().map_err(storage)? {
+        let cp = match opts.verifier {
+            Some(v) => Checkpoint::open(&note, v).map_err(|e| Failure {
+                index: None,
+                what: format!("checkpoint of size {cp_size}: signature does not verify ({e})"),
+            })?,
+            None => {
+                let body = note.split("\n\n").next().unwrap_or("").to_owned() + "\n";
+                Checkpoint::parse(&body)
+                    .map_err(|e| Failure { index: None, what: format!("checkpoint of size {cp_size}: {e}") })?
+            }
+        };
+        check_root(cp.size, &cp.root, size, &root_at, last_good, "signed checkpoint")?;
+        last_good = last_good.max(cp.size);
+        report.checkpoints += 1;
+    }
+    // 5. The signer's record and the witnesses.
+    if let Some((s, r)) = opts.signer_state {
+        check_root(s, &r, size, &root_at, last_good, "the signer's last signed checkpoint")?;
+    }
+    if let Some(v) = opts.verifier {
+        for dir in &opts.witnesses {
+            match witness::latest(dir, v) {
+                Ok(Some(cp)) => {
+                    check_root(cp.size, &cp.root, size, &root_at, last_good, "the witness copy")?;
+                    report.witnesses += 1;
+                }
+                Ok(None) => {}
+                Err(e) => return Err(Failure { index: None, what: format!("witness `{}`: {e}", dir.display()) }),
+            }
+        }
+    }
+    Ok(report)
+}
+
+fn check_root(
+    cp_size: u64,
+    cp_root: &Hash,
+    size: u64,
+    root_at: &dyn Fn(u64) -> Result<Hash, Failure>,
+    last_good: u64,
+    what: &str,
+) -> Result<(), Failure> {
+    if cp_size > size {
+        return Err(Failure {
+            index: Some(size),
+            what: format!("{what} covers {cp_size} entries but the log has only {size}: entries from index {size} on were deleted"),
+        });
+    }
+    if cp_size > 0 && root_at(cp_size)? != *cp_root {
+        return Err(Failure {
+            index: Some(last_good),
+            what: format!(
+                "{what} of size {cp_size} does not match the log: an entry in [{last_good}, {cp_size}) was changed, deleted or inserted and the tree rebuilt"
+            ),
+        });
+    }
+    Ok(())
+}

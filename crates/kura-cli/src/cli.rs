@@ -56,6 +56,9 @@ pub enum Command {
     /// Write synthetic, realistic personal data as CSV.
     #[command(subcommand)]
     Generate(GenerateCmd),
+    /// The tamper-evident access log: checkpoints, verification, proofs, witnesses, questions.
+    #[command(subcommand)]
+    Audit(AuditCmd),
     /// Scan files for plaintext personal values taken from a CSV (what a thief of the files would see).
     Scan(ScanArgs),
     /// Tell the whole story on synthetic data, in a fresh directory.
@@ -291,4 +294,69 @@ pub struct BenchArgs {
     /// Lookups to time.
     #[arg(long, default_value_t = 20_000)]
     pub lookups: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCmd {
+    /// Sign a checkpoint of the log's current tree head (refused if the log is not an extension of the last).
+    Checkpoint,
+    /// Recompute the whole log, check every checkpoint, the signer's record and witness copies.
+    /// Needs no passphrase: an auditor can run it without access to personal data.
+    Verify {
+        /// Witness directories to compare against (see `kura audit witness`).
+        #[arg(long = "witness", value_name = "DIR")]
+        witnesses: Vec<PathBuf>,
+        /// The signer's verifier key [default: the vault's `log-verifier.pub`].
+        #[arg(long)]
+        verifier: Option<String>,
+    },
+    /// Print an inclusion proof of one entry against the newest signed checkpoint, as JSON a third party can
+    /// check (`kura audit check-proof`, or any RFC 6962 verifier).
+    Prove {
+        /// Entry index.
+        #[arg(long)]
+        entry: u64,
+        /// Write the proof here instead of standard output.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+    /// Check a proof file offline, with only the signer's verifier key (no vault needed).
+    CheckProof {
+        /// The proof file from `kura audit prove`.
+        file: PathBuf,
+        /// The signer's verifier key string (`name+id+key`), or a file holding it.
+        #[arg(long)]
+        verifier: String,
+    },
+    /// Record the newest checkpoint in a witness directory after checking it extends the last one recorded.
+    Witness {
+        /// The witness directory (on other storage or another host).
+        #[arg(long)]
+        dir: PathBuf,
+    },
+    /// Publish the log as C2SP tlog-tiles static files (checkpoint, tiles, entry bundles).
+    Publish {
+        /// Output directory.
+        dir: PathBuf,
+    },
+    /// Every access to one person's record: by whom, when, why.
+    WhoSaw {
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        purpose: PurposeArg,
+    },
+    /// Everything one principal did, optionally within dates (`YYYY-MM-DD`, UTC, `--to` exclusive).
+    Activity {
+        /// The principal (staff member, contractor or service account).
+        principal: String,
+        /// From this day.
+        #[arg(long)]
+        from: Option<String>,
+        /// Until this day (exclusive).
+        #[arg(long)]
+        to: Option<String>,
+        #[command(flatten)]
+        purpose: PurposeArg,
+    },
 }

@@ -1,12 +1,16 @@
 //! Stable exit codes and hints.
 //!
 //! 0 success · 1 other failure · 2 usage (from clap) · 3 invalid input data (nothing written) ·
-//! 4 record or collection not found, or erased · 5 wrong passphrase or key file.
+//! 4 record or collection not found, or erased · 5 wrong passphrase or key file · 6 the access log failed
+//! verification (tampering).
 
 use kura::vault::{EraseError, OpenError, ReadError, WriteError};
 
 pub fn code(err: &anyhow::Error) -> i32 {
     for cause in err.chain() {
+        if cause.downcast_ref::<crate::command::LogTampered>().is_some() {
+            return 6;
+        }
         if cause.downcast_ref::<kura::import::Error>().is_some()
             || matches!(
                 cause.downcast_ref::<WriteError>(),

@@ -112,9 +112,33 @@ pub fn open(global: &Global, purpose: &str) -> Result<Session> {
     Ok(Session { vault, access, dir: global.vault.clone() })
 }
 
+/// The login name of the person at this terminal: `USER`/`LOGNAME`, else the name of the process's user id
+/// in `/etc/passwd`.
+fn whoami() -> String {
+    if let Some(u) =
+        ["USER", "LOGNAME", "USERNAME"].iter().find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+    {
+        return u;
+    }
+    let uid = std::fs::read_to_string("/proc/self/status").ok().and_then(|s| {
+        s.lines().find_map(|l| l.strip_prefix("Uid:").and_then(|r| r.split_whitespace().next().map(str::to_owned)))
+    });
+    let Some(uid) = uid else { return "unknown".to_owned() };
+    std::fs::read_to_string("/etc/passwd")
+        .ok()
+        .and_then(|p| {
+            p.lines().find_map(|l| {
+                let mut it = l.split(':');
+                let name = it.next()?;
+                (it.nth(1)? == uid).then(|| name.to_owned())
+            })
+        })
+        .unwrap_or_else(|| format!("uid-{uid}"))
+}
+
 /// The access context of the person at this terminal.
 pub fn access(purpose: &str) -> Result<kura::Access> {
-    let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into());
+    let user = whoami();
     let host = std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_owned()).unwrap_or_default();
     Ok(kura::Access::new(&user, purpose, &format!("cli:{user}@{host}"))?)
 }

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod audit;
 mod bench;
 mod collection;
 mod demo;
@@ -12,6 +13,8 @@ mod scan;
 mod update;
 
 use anyhow::Result;
+
+pub use self::audit::LogTampered;
 
 use crate::cli::{CardArg, Cli, Command, Target};
 
@@ -27,6 +30,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Detokenise(a) => get::detokenise(g, &a),
         Command::Erase(a) => erase::run(g, &a),
         Command::Generate(c) => generate::run(g, c),
+        Command::Audit(c) => audit::run(g, c),
         Command::Scan(a) => scan::run(g, &a),
         Command::Demo(a) => demo::run(g, &a),
         Command::Bench(a) => bench::run(g, &a),

@@ -1,6 +1,9 @@
 //! End-to-end tests of the `kura` binary: every subcommand as a user runs it, with exit codes and messages.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+mod audit;
+mod crash;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -101,6 +101,7 @@ pub fn witness(dir: &Path, verifier: &Verifier, log: &dyn LogStore) -> Result<Ou
                 if new.root != old.root {
                     return Err(fork("same size, different root".to_owned()));
                 }
+                check_live(log, &new)?;
                 return Ok(Outcome::Unchanged(new.size));
             }
             if old.size == 0 {
@@ -113,7 +114,28 @@ pub fn witness(dir: &Path, verifier: &Verifier, log: &dyn LogStore) -> Result<Ou
             Outcome::Advanced { from: old.size, to: new.size }
         }
     };
+    check_live(log, &new)?;
     record(dir, &note, outcome)
+}
+
+/// The live log must still extend the checkpoint: a history rewritten after the last signature shows here,
+/// even before anyone asks for a new signature.
+fn check_live(log: &dyn LogStore, cp: &Checkpoint) -> Result<(), Error> {
+    let size = log.size()?;
+    let fork = |reason: String| Error::Fork { old: cp.size, new: size, reason };
+    if size < cp.size {
+        return Err(Error::Rollback { old: cp.size, new: size });
+    }
+    let nodes = StoreNodes(log);
+    let live_root = merkle::root(&nodes, size).map_err(|e| fork(e.to_string()))?;
+    if size == cp.size {
+        return if live_root == cp.root { Ok(()) } else { Err(fork("same size, different root".to_owned())) };
+    }
+    if cp.size == 0 {
+        return Ok(());
+    }
+    let proof = merkle::consistency_proof(&nodes, cp.size, size).map_err(|e| fork(e.to_string()))?;
+    merkle::verify_consistency(cp.size, size, &proof, &cp.root, &live_root).map_err(|e| fork(e.to_string()))
 }
 
 fn record(dir: &Path, note: &str, outcome: Outcome) -> Result<Outcome, Error> {

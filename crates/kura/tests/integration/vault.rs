@@ -412,3 +412,67 @@ fn erasure_survives_keyring_restore_and_crash() {
     assert!(vault.find_ids(&access(), "corporate-mobile", "mobile", &people[3]["mobile"]).unwrap().is_empty());
     assert_eq!(vault.count("corporate-mobile").unwrap(), 8);
 }
+
+/// No log, no data: when the access log cannot be written, reads return nothing and writes change nothing.
+#[test]
+fn reads_fail_closed_when_the_log_cannot_be_written() {
+    let fx = backends().remove(0);
+    let vault = fx.create();
+    let csv = corporate_csv(10, 6);
+    import(&vault, "corporate-mobile", &csv);
+    let people = rows(&csv);
+    let id = vault.by_external_id(&access(), "corporate-mobile", &people[0]["employee_id"]).unwrap();
+    assert!(vault.get(&access(), "corporate-mobile", id, CardView::Full).is_ok());
+    // Break the log underneath the open vault.
+    let db = rusqlite::Connection::open(fx.vault_dir().join("audit.db")).unwrap();
+    db.execute_batch("DROP TABLE audit_entry").unwrap();
+    drop(db);
+    assert!(matches!(vault.get(&access(), "corporate-mobile", id, CardView::Full), Err(ReadError::Log(_))));
+    assert!(matches!(
+        vault.find(&access(), "corporate-mobile", "mobile", &people[0]["mobile"], 5, CardView::Masked),
+        Err(ReadError::Log(_))
+    ));
+    assert!(matches!(
+        vault.find_ids(&access(), "corporate-mobile", "mobile", &people[0]["mobile"]),
+        Err(ReadError::Log(_))
+    ));
+    let before = vault.count("corporate-mobile").unwrap();
+    assert!(matches!(
+        vault.update(&access(), "corporate-mobile", id, &[("department".into(), Some("監査室".into()))]),
+        Err(WriteError::Log(_))
+    ));
+    assert!(matches!(vault.erase(&access(), "corporate-mobile", id), Err(kura::vault::EraseError::Log(_))));
+    assert_eq!(vault.count("corporate-mobile").unwrap(), before, "nothing erased");
+}
+
+/// Every access leaves an entry naming the person only by a keyed commitment.
+#[test]
+fn every_access_is_logged_with_commitments() {
+    for fx in backends() {
+        let vault = fx.create();
+        let csv = corporate_csv(20, 7);
+        import(&vault, "corporate-mobile", &csv);
+        let people = rows(&csv);
+        let a = kura::Access::new("operator-7", "ORDER-123", "test").unwrap();
+        let id = vault.by_external_id(&a, "corporate-mobile", &people[3]["employee_id"]).unwrap();
+        vault.get(&a, "corporate-mobile", id, CardView::Masked).unwrap();
+        let other = kura::Access::new("operator-8", "ORDER-124", "test").unwrap();
+        vault.find(&other, "corporate-mobile", "mobile", &people[3]["mobile"], 5, CardView::Masked).unwrap();
+        let auditor = kura::Access::new("auditor", "AUDIT-1", "test").unwrap();
+        let seen = vault.who_saw(&auditor, "corporate-mobile", id).unwrap();
+        let actions: Vec<(String, kura::audit::Action)> =
+            seen.iter().map(|e| (e.principal.clone(), e.action)).collect();
+        assert!(actions.contains(&("operator-7".to_owned(), kura::audit::Action::Read)), "{actions:?}");
+        assert!(actions.contains(&("operator-8".to_owned(), kura::audit::Action::Search)), "{actions:?}");
+        assert!(actions.iter().any(|(_, a)| *a == kura::audit::Action::Create));
+        let c = vault.commitment("corporate-mobile", id).unwrap();
+        assert!(seen.iter().all(|e| e.subjects.contains(&c)));
+        assert!(!c.contains(&id.to_string()));
+        let did = vault.activity(&auditor, "operator-7", 0, i64::MAX).unwrap();
+        assert!(did.iter().all(|e| e.principal == "operator-7" && e.purpose == "ORDER-123"));
+        assert_eq!(did.len(), 2, "search by external id, then the read");
+        // The whole log verifies.
+        let report = kura::audit::verify::verify(vault.audit_log().store(), &Default::default(), &mut |_| {}).unwrap();
+        assert!(report.entries >= 6, "{report:?}");
+    }
+}

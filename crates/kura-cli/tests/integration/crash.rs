@@ -1,0 +1,82 @@
+//! Crash test: `kura` processes reading and writing are killed with SIGKILL at arbitrary moments. Afterwards
+//! every read whose data reached the output has its log entry, every acknowledged update is logged, and the
+//! log verifies.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::{csv_rows, s, Env, PASS};
+
+#[test]
+fn killed_processes_never_return_unlogged_data() {
+    let env = Env::new();
+    env.setup("corporate-mobile");
+    let csv = env.path("people.csv");
+    env.ok(&["generate", "corporate", "--companies", "2", "--employees", "40", "--seed", "8", "--out", s(&csv)]);
+    env.ok(&["import", "corporate-mobile", s(&csv)]);
+    let people = csv_rows(&csv);
+    let mut returned = Vec::new();
+    let mut acknowledged = Vec::new();
+    for i in 0..30usize {
+        let purpose = format!("CRASH-{i}");
+        let p = &people[i % people.len()];
+        let args: Vec<String> = if i % 3 == 2 {
+            [
+                "update",
+                "corporate-mobile",
+                &p["employee_id"],
+                "--external-id",
+                "--set",
+                "department=監査室",
+                "--purpose",
+                &purpose,
+            ]
+            .iter()
+            .map(|x| x.to_string())
+            .collect()
+        } else {
+            ["get", "corporate-mobile", &p["employee_id"], "--external-id", "--json", "--purpose", &purpose]
+                .iter()
+                .map(|x| x.to_string())
+                .collect()
+        };
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kura"))
+            .args(&args)
+            .env("KURA_VAULT", env.vault())
+            .env("KURA_PASSPHRASE", PASS)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Kill at moments spread over the whole run of the command (key derivation, log, read, output).
+        std::thread::sleep(Duration::from_millis(((i * 97) % 700) as u64));
+        let _ = child.kill();
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if stdout.contains("\"employee_id\"") {
+            returned.push(purpose);
+        } else if stdout.contains("updated record") {
+            acknowledged.push(purpose);
+        }
+    }
+    // The sample is meaningful: some commands completed, some were killed.
+    assert!(!returned.is_empty(), "no read completed; the kill delays are too short for this machine");
+    assert!(returned.len() + acknowledged.len() < 30, "no command was killed; the kill delays are too long");
+    let verified = env.ok(&["audit", "verify"]);
+    assert!(verified.contains("access log verified"), "{verified}");
+    let user = String::from_utf8(Command::new("id").arg("-un").output().unwrap().stdout).unwrap();
+    let activity = env.ok(&["audit", "activity", user.trim(), "--purpose", "CRASH-CHECK"]);
+    for purpose in &returned {
+        let logged = activity.lines().any(|l| {
+            l.contains(" read ") && l.contains(" allow ") && l.ends_with(&format!("purpose={purpose}"))
+                || l.contains(&format!("purpose={purpose} fields=")) && l.contains(" read ")
+        });
+        assert!(logged, "data returned for {purpose} without a read entry:\n{activity}");
+    }
+    for purpose in &acknowledged {
+        assert!(
+            activity.lines().any(|l| l.contains(" update ") && l.contains(&format!("purpose={purpose} "))),
+            "acknowledged update {purpose} without an entry:\n{activity}"
+        );
+    }
+}

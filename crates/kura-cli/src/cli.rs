@@ -280,8 +280,27 @@ pub struct DemoArgs {
     pub keep: bool,
 }
 
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum BenchPart {
+    /// Everything.
+    All,
+    /// Import and lookups (vault core).
+    Import,
+    /// The access log: appends, proofs, verification, the cost added to a read.
+    Log,
+}
+
 #[derive(Debug, Args)]
 pub struct BenchArgs {
+    /// Which benchmarks to run.
+    #[arg(value_enum, default_value = "all")]
+    pub part: BenchPart,
+    /// Entries in the on-disk log for proof and verification figures.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub log_entries: u64,
+    /// Entries in the in-memory tree for the large proof figures.
+    #[arg(long, default_value_t = 10_000_000)]
+    pub tree_entries: u64,
     /// Employees in the dataset.
     #[arg(long, default_value_t = 130_000)]
     pub employees: usize,

@@ -150,11 +150,7 @@ pub fn run(g: &Global, c: AuditCmd) -> Result<()> {
         }
         AuditCmd::Prove { entry, out } => {
             let log = log_only(g)?;
-            let (size, note) = log
-                .checkpoints()?
-                .into_iter()
-                .max_by_key(|(s, _)| *s)
-                .context("no signed checkpoint yet (run `kura audit checkpoint`)")?;
+            let (size, note) = newest_checkpoint(&*log)?;
             if entry >= size {
                 bail!(
                     "entry {entry} is not covered by the newest checkpoint (size {size}); run `kura audit checkpoint`"
@@ -217,11 +213,7 @@ pub fn run(g: &Global, c: AuditCmd) -> Result<()> {
         }
         AuditCmd::Publish { dir } => {
             let log = log_only(g)?;
-            let (size, note) = log
-                .checkpoints()?
-                .into_iter()
-                .max_by_key(|(s, _)| *s)
-                .context("no signed checkpoint yet (run `kura audit checkpoint`)")?;
+            let (size, note) = newest_checkpoint(&*log)?;
             let s = kura::audit::publish::publish(&*log, &dir, size, &note)?;
             println!(
                 "published {} entries to {}: {} tiles, {} entry bundles",
@@ -248,6 +240,13 @@ pub fn run(g: &Global, c: AuditCmd) -> Result<()> {
             session.close()
         }
     }
+}
+
+fn newest_checkpoint(log: &dyn LogStore) -> Result<(u64, String)> {
+    log.checkpoints()?
+        .into_iter()
+        .max_by_key(|(s, _)| *s)
+        .context("no signed checkpoint yet (run `kura audit checkpoint`)")
 }
 
 fn read_state(g: &Global) -> Result<Option<(u64, merkle::Hash)>> {

@@ -177,9 +177,31 @@ fn story(g: &Global, a: &DemoArgs, dir: &std::path::Path) -> Result<()> {
         other => bail!("erased record still readable: {other:?}"),
     }
     println!("   other people are intact: {} records remain", vault.count("corporate-mobile")?);
+
+    step(6, "the access log: who saw this person, signed and verifiable by outsiders");
+    let auditor = open::access("DEMO-0002 privacy office review")?;
+    let seen = vault.who_saw(&auditor, "corporate-mobile", found.first().map(|r| r.id).context("no record")?)?;
+    for e in &seen {
+        println!("   #{:<6} {:<10} {:<8} purpose={} {}", e.seq, e.principal, e.action.as_str(), e.purpose, e.detail);
+    }
+    let signer = vault.signer(&global.vault)?;
+    let (cp, _) = signer.sign(vault.audit_log().store())?;
+    let report = kura::audit::verify::verify(
+        vault.audit_log().store(),
+        &kura::audit::verify::Options { verifier: Some(&signer.verifier()), ..Default::default() },
+        &mut |_| {},
+    )
+    .map_err(|e| anyhow::anyhow!(e))?;
+    println!(
+        "   checkpoint signed at {} entries by {}; verified: {} entries, {} tree rows (verifier key in log-verifier.pub)",
+        cp.size,
+        signer.origin(),
+        report.entries,
+        report.nodes
+    );
     drop(vault);
 
-    step(6, "steal the database: scan every vault file for every plaintext value");
+    step(7, "steal the database: scan every vault file (data, keyring, access log) for every plaintext value");
     let schema = kura::schema::builtin("corporate-mobile").context("shipped schema missing")?;
     let needles = kura::scan::needles_from_csv(&csv, &schema)?;
     let files = kura::scan::walk(&global.vault)?;
@@ -204,6 +226,6 @@ fn story(g: &Global, a: &DemoArgs, dir: &std::path::Path) -> Result<()> {
     if !report.hits.is_empty() {
         bail!("plaintext personal values found in the vault files");
     }
-    println!("\nkura keeps the data unreadable to whoever copies the database; next: access logs, policies, fingerprinted exports.");
+    println!("\nkura keeps the data unreadable to whoever copies the database, and every access on the record; next: policies, fingerprinted exports.");
     Ok(())
 }

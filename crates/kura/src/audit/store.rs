@@ -182,6 +182,31 @@ impl Nodes for SqliteNodes<'_> {
     }
 }
 
+/// `INSERT [OR IGNORE] INTO table(cols) VALUES (...), (...)` in statements of up to 64 rows.
+fn insert_many<T>(
+    tx: &rusqlite::Transaction<'_>,
+    target: &str,
+    columns: usize,
+    rows: &[T],
+    bind: impl Fn(&mut rusqlite::Statement<'_>, usize, &T) -> rusqlite::Result<()>,
+) -> Result<(), Error> {
+    const ROWS: usize = 64;
+    let (verb, target) = match target.strip_prefix("OR IGNORE INTO ") {
+        Some(t) => ("INSERT OR IGNORE INTO", t),
+        None => ("INSERT INTO", target),
+    };
+    let one = format!("({})", vec!["?"; columns].join(", "));
+    for chunk in rows.chunks(ROWS) {
+        let sql = format!("{verb} {target} VALUES {}", vec![one.as_str(); chunk.len()].join(", "));
+        let mut st = tx.prepare_cached(&sql)?;
+        for (i, row) in chunk.iter().enumerate() {
+            bind(&mut st, i * columns, row)?;
+        }
+        st.raw_execute()?;
+    }
+    Ok(())
+}
+
 fn u64_of(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
@@ -193,24 +218,29 @@ impl LogStore for SqliteLog {
         let size: i64 = tx.query_row("SELECT coalesce(max(seq) + 1, 0) FROM audit_entry", [], |r| r.get(0))?;
         let size = u64_of(size);
         let (entries, nodes) = build(size, &SqliteNodes(&tx))?;
-        {
-            let mut e =
-                tx.prepare_cached("INSERT INTO audit_entry(seq, time_ms, principal, data) VALUES (?1, ?2, ?3, ?4)")?;
-            let mut s = tx.prepare_cached("INSERT OR IGNORE INTO audit_subject(commitment, seq) VALUES (?1, ?2)")?;
-            for (i, entry) in entries.iter().enumerate() {
-                if entry.seq != size + i as u64 {
-                    return Err(Error::Corrupt("batch sequence numbers are not contiguous".to_owned()));
-                }
-                e.execute(params![entry.seq as i64, entry.time_ms, entry.principal, entry.data])?;
-                for c in &entry.subjects {
-                    s.execute(params![c, entry.seq as i64])?;
-                }
-            }
-            let mut n = tx.prepare_cached("INSERT INTO audit_node(level, idx, hash) VALUES (?1, ?2, ?3)")?;
-            for node in &nodes {
-                n.execute(params![node.level, node.index as i64, &node.hash[..]])?;
+        for (i, entry) in entries.iter().enumerate() {
+            if entry.seq != size + i as u64 {
+                return Err(Error::Corrupt("batch sequence numbers are not contiguous".to_owned()));
             }
         }
+        // Many rows per statement: per-statement overhead dominates rows this small.
+        insert_many(&tx, "audit_entry(seq, time_ms, principal, data)", 4, &entries, |st, base, e| {
+            st.raw_bind_parameter(base + 1, e.seq as i64)?;
+            st.raw_bind_parameter(base + 2, e.time_ms)?;
+            st.raw_bind_parameter(base + 3, e.principal.as_str())?;
+            st.raw_bind_parameter(base + 4, e.data.as_slice())
+        })?;
+        let subjects: Vec<(&str, i64)> =
+            entries.iter().flat_map(|e| e.subjects.iter().map(move |c| (c.as_str(), e.seq as i64))).collect();
+        insert_many(&tx, "OR IGNORE INTO audit_subject(commitment, seq)", 2, &subjects, |st, base, (c, seq)| {
+            st.raw_bind_parameter(base + 1, *c)?;
+            st.raw_bind_parameter(base + 2, *seq)
+        })?;
+        insert_many(&tx, "audit_node(level, idx, hash)", 3, &nodes, |st, base, n| {
+            st.raw_bind_parameter(base + 1, n.level)?;
+            st.raw_bind_parameter(base + 2, n.index as i64)?;
+            st.raw_bind_parameter(base + 3, &n.hash[..])
+        })?;
         tx.commit()?;
         Ok(size + entries.len() as u64)
     }

@@ -131,24 +131,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
     use super::*;
 
-    const ALL: [FieldType; 16] = [
-        FieldType::Identifier,
-        FieldType::PersonNameJa,
-        FieldType::PersonNameRomaji,
-        FieldType::Kana,
-        FieldType::Email,
-        FieldType::Phone,
-        FieldType::JpAddress,
-        FieldType::UsAddress,
-        FieldType::PostalCode,
-        FieldType::Date,
-        FieldType::Organisation,
-        FieldType::Department,
-        FieldType::CardNumber,
-        FieldType::CardExpiry,
-        FieldType::CardBrand,
-        FieldType::FreeText,
-    ];
+    const ALL: [FieldType; 16] = FieldType::ALL;
 
     #[test]
     fn blank_is_empty_for_every_kind() {

@@ -417,24 +417,7 @@ const PIECES: &[&str] = &[
     "ビル", "101", "A", "b", "@", "/", "+", "東", "北", "京", "平", "成", "海", "道",
 ];
 
-const ALL_KINDS: [FieldType; 16] = [
-    FieldType::Identifier,
-    FieldType::PersonNameJa,
-    FieldType::PersonNameRomaji,
-    FieldType::Kana,
-    FieldType::Email,
-    FieldType::Phone,
-    FieldType::JpAddress,
-    FieldType::UsAddress,
-    FieldType::PostalCode,
-    FieldType::Date,
-    FieldType::Organisation,
-    FieldType::Department,
-    FieldType::CardNumber,
-    FieldType::CardExpiry,
-    FieldType::CardBrand,
-    FieldType::FreeText,
-];
+const ALL_KINDS: [FieldType; 16] = FieldType::ALL;
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(20_000))]

@@ -51,6 +51,26 @@ pub enum FieldType {
 }
 
 impl FieldType {
+    /// Every field type.
+    pub const ALL: [FieldType; 16] = [
+        FieldType::Identifier,
+        FieldType::PersonNameJa,
+        FieldType::PersonNameRomaji,
+        FieldType::Kana,
+        FieldType::Email,
+        FieldType::Phone,
+        FieldType::JpAddress,
+        FieldType::UsAddress,
+        FieldType::PostalCode,
+        FieldType::Date,
+        FieldType::Organisation,
+        FieldType::Department,
+        FieldType::CardNumber,
+        FieldType::CardExpiry,
+        FieldType::CardBrand,
+        FieldType::FreeText,
+    ];
+
     /// The name used in schema files.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -191,13 +191,18 @@ fn import_bench(_g: &Global, a: &BenchArgs) -> Result<()> {
         let t = Instant::now();
         let per = queries.len().div_ceil(threads);
         let hits = std::thread::scope(|s| -> Result<usize> {
-            let hs: Vec<_> = queries.chunks(per).map(|chunk| s.spawn(move || -> Result<usize> {
-                let mut n = 0;
-                for q in chunk {
-                    n += f(q)?;
-                }
-                Ok(n)
-            })).collect();
+            let hs: Vec<_> = queries
+                .chunks(per)
+                .map(|chunk| {
+                    s.spawn(move || -> Result<usize> {
+                        let mut n = 0;
+                        for q in chunk {
+                            n += f(q)?;
+                        }
+                        Ok(n)
+                    })
+                })
+                .collect();
             let mut n = 0;
             for h in hs {
                 n += h.join().map_err(|_| anyhow::anyhow!("lookup thread panicked"))??;
@@ -212,7 +217,10 @@ fn import_bench(_g: &Global, a: &BenchArgs) -> Result<()> {
         vault.find_ids(&access, "corporate-mobile", "mobile", q)?;
     }
     let one = t.elapsed().as_secs_f64();
-    println!("lookup  kura, 1 caller          {:>9.0} lookups/s   (each durably logged: fsync-bound)", single as f64 / one);
+    println!(
+        "lookup  kura, 1 caller          {:>9.0} lookups/s   (each durably logged: fsync-bound)",
+        single as f64 / one
+    );
     let (kura_l, hits) = run_parallel(&|q| Ok(vault.find_ids(&access, "corporate-mobile", "mobile", q)?.len()))?;
     anyhow::ensure!(hits >= queries.len(), "blind-index lookups missed");
     println!(

@@ -65,32 +65,45 @@ pub struct Options<'a> {
 pub fn verify(log: &dyn LogStore, opts: &Options<'_>, progress: &mut dyn FnMut(u64)) -> Result<Report, Failure> {
     let size = log.size().map_err(storage)?;
     let mut report = Report::default();
-    // 1. Entries against stored leaves, in order.
+    // 1. Entries against stored leaves, in order. The next chunk is read while this one is hashed.
+    type Chunk = (Vec<(u64, Vec<u8>)>, Vec<merkle::Node>);
+    let fetch = |from: u64| -> Result<Chunk, Failure> {
+        Ok((log.entries(from, CHUNK).map_err(storage)?, log.node_level(0, from, CHUNK).map_err(storage)?))
+    };
     let mut at = 0u64;
-    while at < size {
-        let entries = log.entries(at, CHUNK).map_err(storage)?;
-        let leaves = log.node_level(0, at, CHUNK).map_err(storage)?;
-        let hashed: Vec<Result<Hash, Failure>> = entries
-            .par_iter()
-            .enumerate()
-            .map(|(i, (seq, data))| {
-                let want = at + i as u64;
-                if *seq != want {
-                    return Err(fail(want, "missing (deleted, or the log was reordered)".to_owned()));
-                }
-                // Entries are serialised with `seq` first: checking the prefix binds the row to its position
-                // without parsing the whole entry (the leaf hash covers the rest).
-                let prefix = format!("{{\"seq\":{want},");
-                if !data.starts_with(prefix.as_bytes()) {
-                    let found = Entry::from_leaf(data).map(|e| e.seq.to_string()).unwrap_or_else(|_| "no".to_owned());
-                    return Err(fail(want, format!("holds sequence number {found} (moved, reordered or altered)")));
-                }
-                Ok(merkle::leaf_hash(data))
-            })
-            .collect();
-        if hashed.is_empty() {
+    let mut next = if size > 0 { Some(fetch(0)?) } else { None };
+    while let Some((entries, leaves)) = next.take() {
+        if entries.is_empty() {
             return Err(fail(at, "missing (deleted)".to_owned()));
         }
+        let following = at + entries.len() as u64;
+        let (hashed, fetched) = rayon::join(
+            || -> Vec<Result<Hash, Failure>> {
+                entries
+                    .par_iter()
+                    .enumerate()
+                    .map(|(i, (seq, data))| {
+                        let want = at + i as u64;
+                        if *seq != want {
+                            return Err(fail(want, "missing (deleted, or the log was reordered)".to_owned()));
+                        }
+                        // Entries are serialised with `seq` first: checking the prefix binds the row to its
+                        // position without parsing the whole entry (the leaf hash covers the rest).
+                        let prefix = format!("{{\"seq\":{want},");
+                        if !data.starts_with(prefix.as_bytes()) {
+                            let found =
+                                Entry::from_leaf(data).map(|e| e.seq.to_string()).unwrap_or_else(|_| "no".to_owned());
+                            return Err(fail(
+                                want,
+                                format!("holds sequence number {found} (moved, reordered or altered)"),
+                            ));
+                        }
+                        Ok(merkle::leaf_hash(data))
+                    })
+                    .collect()
+            },
+            || if following < size { Some(fetch(following)) } else { None },
+        );
         for (i, h) in hashed.into_iter().enumerate() {
             let index = at + i as u64;
             let h = h?;
@@ -102,12 +115,13 @@ pub fn verify(log: &dyn LogStore, opts: &Options<'_>, progress: &mut dyn FnMut(u
                 _ => return Err(fail(index, "has no tree leaf (tree row deleted)".to_owned())),
             }
         }
-        at += entries.len() as u64;
+        at = following;
         report.entries = at;
         report.nodes += entries.len() as u64;
         progress(at);
+        next = fetched.transpose()?;
     }
-    // 2. Every higher node from its two children, level by level.
+    // 2. Every higher node from its two children, level by level (hashed on all cores).
     let mut level = 1u8;
     while level < 64 && (size >> level) > 0 {
         let count = size >> level;
@@ -119,21 +133,24 @@ pub fn verify(log: &dyn LogStore, opts: &Options<'_>, progress: &mut dyn FnMut(u
             if n == 0 {
                 return Err(fail(i << level, format!("tree row at level {level} is missing")));
             }
-            for (k, p) in parents.iter().take(n).enumerate() {
-                let idx = i + k as u64;
-                let (Some(l), Some(r)) = (children.get(2 * k), children.get(2 * k + 1)) else {
-                    return Err(fail(idx << level, format!("tree rows below level {level} are missing")));
-                };
-                if p.index != idx
-                    || l.index != 2 * idx
-                    || r.index != 2 * idx + 1
-                    || merkle::node_hash(&l.hash, &r.hash) != p.hash
-                {
-                    return Err(fail(
-                        idx << level,
-                        format!("tree row at level {level}, index {idx} does not match its children"),
-                    ));
+            let bad = parents.par_iter().take(n).enumerate().find_first(|(k, p)| {
+                let idx = i + *k as u64;
+                match (children.get(2 * k), children.get(2 * k + 1)) {
+                    (Some(l), Some(r)) => {
+                        p.index != idx
+                            || l.index != 2 * idx
+                            || r.index != 2 * idx + 1
+                            || merkle::node_hash(&l.hash, &r.hash) != p.hash
+                    }
+                    _ => true,
                 }
+            });
+            if let Some((k, _)) = bad {
+                let idx = i + k as u64;
+                return Err(fail(
+                    idx << level,
+                    format!("tree row at level {level}, index {idx} does not match its children"),
+                ));
             }
             report.nodes += n as u64;
             i += n as u64;

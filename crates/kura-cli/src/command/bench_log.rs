@@ -44,12 +44,13 @@ fn per_sec(n: u64, secs: f64) -> f64 {
     n as f64 / secs.max(1e-9)
 }
 
-fn time_us(n: usize, mut f: impl FnMut(usize) -> Result<()>) -> Result<f64> {
+/// Mean microseconds of `f` over `items`.
+fn time_us<T>(items: &[T], mut f: impl FnMut(&T) -> Result<()>) -> Result<f64> {
     let t = Instant::now();
-    for i in 0..n {
-        f(i)?;
+    for item in items {
+        f(item)?;
     }
-    Ok(t.elapsed().as_secs_f64() * 1e6 / n as f64)
+    Ok(t.elapsed().as_secs_f64() * 1e6 / items.len().max(1) as f64)
 }
 
 pub fn run(a: &BenchArgs) -> Result<()> {
@@ -127,16 +128,15 @@ fn run_in(a: &BenchArgs, dir: &std::path::Path) -> Result<()> {
     let idx: Vec<u64> = (0..2000).map(|_| rng.gen_range(0..size)).collect();
     let proofs: Vec<Vec<merkle::Hash>> =
         idx.iter().map(|i| merkle::inclusion_proof(&nodes, *i, size)).collect::<Result<_, _>>()?;
-    let gen = time_us(idx.len(), |k| {
-        merkle::inclusion_proof(&nodes, idx[k], size)?;
+    let gen = time_us(&idx, |i| {
+        merkle::inclusion_proof(&nodes, *i, size)?;
         Ok(())
     })?;
-    let leaves: Vec<merkle::Hash> = idx
-        .iter()
-        .map(|i| nodes.0.nodes(&[merkle::NodeId { level: 0, index: *i }]).map(|v| v[0]))
-        .collect::<Result<_, _>>()?;
-    let ver = time_us(idx.len(), |k| {
-        merkle::verify_inclusion(&leaves[k], idx[k], size, &proofs[k], &root)?;
+    let leaves: Vec<merkle::Hash> = idx.iter().map(|i| merkle::Nodes::node(&nodes, 0, *i)).collect::<Result<_, _>>()?;
+    let cases: Vec<(u64, &merkle::Hash, &Vec<merkle::Hash>)> =
+        idx.iter().zip(leaves.iter()).zip(proofs.iter()).map(|((i, l), p)| (*i, l, p)).collect();
+    let ver = time_us(&cases, |(i, leaf, proof)| {
+        merkle::verify_inclusion(*leaf, *i, size, proof, &root)?;
         Ok(())
     })?;
     println!("proof   {size} entries (SQLite)      generate {gen:>7.1} µs   verify {ver:>5.1} µs");
@@ -151,12 +151,14 @@ fn run_in(a: &BenchArgs, dir: &std::path::Path) -> Result<()> {
         let idx: Vec<u64> = (0..20_000).map(|_| rng.gen_range(0..n)).collect();
         let proofs: Vec<Vec<merkle::Hash>> =
             idx.iter().map(|i| merkle::inclusion_proof(&mem, *i, n)).collect::<Result<_, _>>()?;
-        let gen = time_us(idx.len(), |k| {
-            merkle::inclusion_proof(&mem, idx[k], n)?;
+        let gen = time_us(&idx, |i| {
+            merkle::inclusion_proof(&mem, *i, n)?;
             Ok(())
         })?;
-        let ver = time_us(idx.len(), |k| {
-            merkle::verify_inclusion(&merkle::leaf_hash(&idx[k].to_be_bytes()), idx[k], n, &proofs[k], &root)?;
+        let cases: Vec<(u64, merkle::Hash, &Vec<merkle::Hash>)> =
+            idx.iter().zip(proofs.iter()).map(|(i, p)| (*i, merkle::leaf_hash(&i.to_be_bytes()), p)).collect();
+        let ver = time_us(&cases, |(i, leaf, proof)| {
+            merkle::verify_inclusion(leaf, *i, n, proof, &root)?;
             Ok(())
         })?;
         println!("proof   {n} entries (memory)      generate {gen:>7.1} µs   verify {ver:>5.1} µs");

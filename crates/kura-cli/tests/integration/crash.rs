@@ -15,6 +15,10 @@ fn killed_processes_never_return_unlogged_data() {
     env.ok(&["generate", "corporate", "--companies", "2", "--employees", "40", "--seed", "8", "--out", s(&csv)]);
     env.ok(&["import", "corporate-mobile", s(&csv)]);
     let people = csv_rows(&csv);
+    // How long one complete command takes here, so the kills spread over its whole run on any machine.
+    let t = std::time::Instant::now();
+    env.ok(&["get", "corporate-mobile", &people[0]["employee_id"], "--external-id", "--purpose", "CALIBRATE"]);
+    let full_ms = t.elapsed().as_millis() as u64;
     let mut returned = Vec::new();
     let mut acknowledged = Vec::new();
     for i in 0..30usize {
@@ -48,8 +52,9 @@ fn killed_processes_never_return_unlogged_data() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        // Kill at moments spread over the whole run of the command (key derivation, log, read, output).
-        std::thread::sleep(Duration::from_millis(((i * 97) % 700) as u64));
+        // Kill at moments spread over the whole run of the command (key derivation, log, read, output), and
+        // a little past its usual end so that some complete.
+        std::thread::sleep(Duration::from_millis(full_ms * ((i as u64 * 37) % 100 + 5) * 13 / 1000));
         let _ = child.kill();
         let out = child.wait_with_output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);

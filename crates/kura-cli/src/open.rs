@@ -112,14 +112,9 @@ pub fn open(global: &Global, purpose: &str) -> Result<Session> {
     Ok(Session { vault, access, dir: global.vault.clone() })
 }
 
-/// The login name of the person at this terminal: `USER`/`LOGNAME`, else the name of the process's user id
-/// in `/etc/passwd`.
+/// The login name of the person at this terminal: the name of the process's real user id in `/etc/passwd`
+/// (not `$USER`, which anyone can set).
 fn whoami() -> String {
-    if let Some(u) =
-        ["USER", "LOGNAME", "USERNAME"].iter().find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
-    {
-        return u;
-    }
     let uid = std::fs::read_to_string("/proc/self/status").ok().and_then(|s| {
         s.lines().find_map(|l| l.strip_prefix("Uid:").and_then(|r| r.split_whitespace().next().map(str::to_owned)))
     });

@@ -86,6 +86,7 @@ fn story(g: &Global, a: &DemoArgs, dir: &std::path::Path) -> Result<()> {
     };
     let t = Instant::now();
     let vault = open::init(&global, None, KdfParams::default(), &pass)?;
+    vault.create_signer(&global.vault)?;
     let admin = open::access("DEMO-0000 setup")?;
     vault.login(&admin, "demo vault created")?;
     let schema = kura::schema::builtin("corporate-mobile").context("shipped schema missing")?;

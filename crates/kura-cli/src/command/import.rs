@@ -8,8 +8,7 @@ use crate::cli::{EncodingArg, Global, ImportArgs};
 use crate::{open, progress};
 
 pub fn run(g: &Global, a: &ImportArgs) -> Result<()> {
-    let session =
-        open::open(g, &format!("import of {}", a.file.file_name().map(|f| f.to_string_lossy()).unwrap_or_default()))?;
+    let session = open::open(g, "import")?;
     let vault = &session.vault;
     let schema = vault.schema(&a.collection)?;
     let encoding = match a.encoding {

@@ -132,6 +132,10 @@ fn tampering_is_detected_and_named() {
         ("changed tree row", "UPDATE audit_node SET hash = zeroblob(32) WHERE level = 1 AND idx = 3", "first bad index: 6"),
         ("deleted tree row", "DELETE FROM audit_node WHERE level = 0 AND idx = 12", "first bad index: 12"),
         ("deleted tail", "DELETE FROM audit_entry WHERE seq >= 20; DELETE FROM audit_node WHERE (idx + 1) << level > 20", "first bad index: 20"),
+        ("hidden from who-saw", "DELETE FROM audit_subject WHERE seq = 12", "first bad index: 12"),
+        ("framed in who-saw", "INSERT INTO audit_subject(commitment, seq) SELECT commitment, 4 FROM audit_subject WHERE seq = 12", "first bad index: 4"),
+        ("hidden from activity", "UPDATE audit_entry SET principal = 'nobody' WHERE seq = 15", "first bad index: 15"),
+        ("forged checkpoint row", "UPDATE audit_checkpoint SET size = size + 1 WHERE size = (SELECT max(size) FROM audit_checkpoint)", "checkpoint row"),
     ];
     for (name, statement, want) in cases {
         let (_, err) = tampered(&env, name, statement);
@@ -176,4 +180,29 @@ fn a_rewritten_history_cannot_be_signed() {
     assert!(err.contains("refusing to sign"), "{err}");
     let err = env.fails(&["audit", "witness", "--dir", s(&w)], 1);
     assert!(err.contains("not consistent") || err.contains("rewritten"), "{err}");
+}
+
+/// The signer's anchors: without its state it refuses to sign; a rolled-back state is noticed; a verifier key
+/// removed from beside the database does not turn verification into a pass.
+#[test]
+fn signer_and_verifier_anchors_are_not_optional() {
+    let (env, _) = with_history();
+    // Verifier key gone: verification cannot pass while signed checkpoints exist.
+    let backup = env.path("verifier.bak");
+    std::fs::rename(env.vault().join("log-verifier.pub"), &backup).unwrap();
+    let err = env.fails(&["audit", "verify"], 6);
+    assert!(err.contains("no verifier key"), "{err}");
+    std::fs::rename(&backup, env.vault().join("log-verifier.pub")).unwrap();
+    env.ok(&["audit", "verify"]);
+    // State rolled back to an older copy: refused.
+    let state = env.vault().join("log-signer.state");
+    let old = std::fs::read(&state).unwrap();
+    env.ok(&["audit", "checkpoint"]);
+    std::fs::write(&state, &old).unwrap();
+    let err = env.fails(&["audit", "checkpoint"], 1);
+    assert!(err.contains("rolled back"), "{err}");
+    // State gone: refused, and every command says so rather than signing a fresh history.
+    std::fs::remove_file(&state).unwrap();
+    let err = env.fails(&["audit", "checkpoint"], 1);
+    assert!(err.contains("state file") && err.contains("missing"), "{err}");
 }

@@ -15,6 +15,8 @@ use super::Entry;
 
 /// Most entries one commit takes.
 const MAX_BATCH: usize = 8192;
+/// Largest entry accepted: it must fit a tlog-tiles entry bundle (u16 length prefix).
+pub const MAX_ENTRY_BYTES: usize = 60_000;
 
 /// An append failed: the entries are not in the log and the operation must not return data.
 #[derive(Debug, thiserror::Error, Clone)]
@@ -62,6 +64,12 @@ impl Log {
     pub fn append(&self, entries: Vec<Entry>) -> Result<Vec<u64>, AppendError> {
         if entries.is_empty() {
             return Ok(Vec::new());
+        }
+        for e in &entries {
+            let n = e.to_leaf().map_err(|err| AppendError(err.to_string()))?.len();
+            if n > MAX_ENTRY_BYTES {
+                return Err(AppendError(format!("entry of {n} bytes exceeds the {MAX_ENTRY_BYTES}-byte limit")));
+            }
         }
         let (reply, answer) = mpsc::sync_channel(1);
         {

@@ -57,8 +57,9 @@ pub fn publish(log: &dyn LogStore, dir: &Path, size: u64, note: &str) -> Result<
     let mut summary = Summary { size, ..Summary::default() };
     for tile in tiles::plan(size) {
         let path = dir.join(tile.path());
-        // Full tiles never change: skip those already published.
-        if tile.is_full() && path.exists() {
+        // Full tiles never change: skip those already published (with their bundle, if a crash came between).
+        let bundle_done = tile.entries_path().is_none_or(|p| dir.join(p).exists());
+        if tile.is_full() && path.exists() && bundle_done {
             continue;
         }
         let data = tiles::try_tile_hashes(&tile, |level, index| nodes.node(level, index))

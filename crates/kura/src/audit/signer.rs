@@ -55,6 +55,20 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// The signer's own record of what it signed is gone.
+    #[error("the signer's state file `{0}` is missing: without it the signer cannot tell a rewritten log from the real one; restore it from backup")]
+    StateMissing(PathBuf),
+    /// No signing key (created only with the vault).
+    #[error("no log signing key at `{0}` (it is created by `kura init`; restore it from backup)")]
+    KeyMissing(PathBuf),
+    /// A stored checkpoint signed by this key is newer than the state: the state was rolled back.
+    #[error("refusing to sign: this key signed a checkpoint of size {stored} but the signer's state says {state}; the state file was rolled back")]
+    StateRolledBack {
+        /// Newest validly signed stored checkpoint.
+        stored: u64,
+        /// Size in the state file.
+        state: u64,
+    },
     /// Log storage.
     #[error(transparent)]
     Store(#[from] super::store::Error),
@@ -99,7 +113,8 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
 
 /// Writes a file atomically (temporary file, fsync, rename, fsync of the directory).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), std::io::Error> {
-    let tmp = path.with_extension("tmp");
+    // A name of its own per writer: two processes never share a temporary file.
+    let tmp = path.with_extension(format!("tmp-{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()));
     {
         let mut f = fs::File::create(&tmp)?;
         f.write_all(bytes)?;
@@ -115,11 +130,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), std::io::Error> {
 const LABEL: &str = "audit/log-signer";
 
 impl Signer {
-    /// Creates the signing key for log `origin` in `dir`, wrapped by `keys`, and publishes the verifier key.
+    /// Creates the signing key for log `origin` in `dir` (once, with the vault), wrapped by `keys`, publishes
+    /// the verifier key and starts the state at the empty tree.
     pub fn create(dir: &Path, origin: &str, keys: &dyn KeyProvider) -> Result<Signer, Error> {
         let path = dir.join(KEY_FILE);
         if path.exists() {
-            return Signer::open(dir, keys);
+            return Err(Error::Io {
+                path,
+                source: std::io::Error::new(std::io::ErrorKind::AlreadyExists, "a log signing key exists already"),
+            });
         }
         let signer = note::Signer::generate(origin).map_err(|e| Error::Note(e.to_string()))?;
         let seed = seed_of(&signer)?;
@@ -134,13 +153,21 @@ impl Signer {
         write_atomic(&path, text.as_bytes()).map_err(io(&path))?;
         let vpath = dir.join(VERIFIER_FILE);
         write_atomic(&vpath, format!("{}\n", file.verifier).as_bytes()).map_err(io(&vpath))?;
+        let state = StateV1 { size: 0, root: B64.encode(merkle::EMPTY_ROOT) };
+        let spath = dir.join(STATE_FILE);
+        let text = serde_json::to_string(&state).map_err(|e| Error::Note(e.to_string()))?;
+        write_atomic(&spath, text.as_bytes()).map_err(io(&spath))?;
         Ok(Signer { signer, origin: origin.to_owned(), dir: dir.to_owned() })
     }
 
     /// Opens the signer in `dir`.
     pub fn open(dir: &Path, keys: &dyn KeyProvider) -> Result<Signer, Error> {
         let path = dir.join(KEY_FILE);
-        let text = fs::read_to_string(&path).map_err(io(&path))?;
+        let text = match fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Error::KeyMissing(path)),
+            Err(e) => return Err(io(&path)(e)),
+        };
         let file: KeyFileV1 = serde_json::from_str(&text).map_err(|_| Error::Format(path.clone()))?;
         let wrapped = B64.decode(&file.wrapped_seed).map_err(|_| Error::Format(path.clone()))?;
         let seed = keys.unwrap(LABEL, &wrapped).map_err(|_| Error::Key)?;
@@ -167,25 +194,43 @@ impl Signer {
         &self.origin
     }
 
-    /// The last checkpoint this signer signed: (size, root).
-    pub fn last_signed(&self) -> Result<Option<(u64, merkle::Hash)>, Error> {
+    /// The last checkpoint this signer signed: (size, root). Missing state is an error, never "nothing signed".
+    pub fn last_signed(&self) -> Result<(u64, merkle::Hash), Error> {
         let path = self.dir.join(STATE_FILE);
         let text = match fs::read_to_string(&path) {
             Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Error::StateMissing(path)),
             Err(e) => return Err(io(&path)(e)),
         };
         let state: StateV1 = serde_json::from_str(&text).map_err(|_| Error::Format(path.clone()))?;
         let root = B64.decode(&state.root).ok().and_then(|r| merkle::Hash::try_from(r.as_slice()).ok());
-        Ok(Some((state.size, root.ok_or(Error::Format(path))?)))
+        Ok((state.size, root.ok_or(Error::Format(path))?))
     }
 
     /// Signs the log's current tree head if it extends the last signed one; stores and returns the note.
     pub fn sign(&self, log: &dyn LogStore) -> Result<(Checkpoint, String), Error> {
+        // One signer at a time: read state, check, sign and write state under an exclusive lock.
+        let lock_path = self.dir.join("log-signer.lock");
+        let lock =
+            fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(io(&lock_path))?;
+        lock.lock().map_err(io(&lock_path))?;
         let size = log.size()?;
         let nodes = StoreNodes(log);
         let root = merkle::root(&nodes, size)?;
-        if let Some((signed, signed_root)) = self.last_signed()? {
+        let (signed, signed_root) = self.last_signed()?;
+        // A checkpoint this key signed that is newer than the state means the state was rolled back.
+        let verifier = self.verifier();
+        let newest_stored = log
+            .checkpoints()?
+            .iter()
+            .filter_map(|(_, note)| Checkpoint::open(note, &verifier).ok())
+            .map(|cp| cp.size)
+            .max()
+            .unwrap_or(0);
+        if newest_stored > signed {
+            return Err(Error::StateRolledBack { stored: newest_stored, state: signed });
+        }
+        {
             let refuse = |reason: String| Error::Inconsistent { size, signed, reason };
             if size < signed {
                 return Err(refuse("it is smaller".to_owned()));

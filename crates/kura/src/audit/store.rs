@@ -70,6 +70,14 @@ pub trait LogStore: Send + Sync + std::fmt::Debug {
     fn entries(&self, from: u64, limit: u64) -> Result<Vec<(u64, Vec<u8>)>, Error>;
     /// Stored nodes of one level with index `>= from`, in index order, at most `limit` (for verification).
     fn node_level(&self, level: u8, from: u64, limit: u64) -> Result<Vec<Node>, Error>;
+    /// Entries `[from, from+limit)` with their indexed columns (`subjects` left empty), for verification.
+    fn entry_rows(&self, from: u64, limit: u64) -> Result<Vec<StoredEntry>, Error>;
+    /// Subject-index rows in (commitment, seq) order after `after`, for verification.
+    fn subject_rows(&self, after: Option<(&str, u64)>, limit: u64) -> Result<Vec<(String, u64)>, Error>;
+    /// Starts a consistent read snapshot on the reading connection (verification of a log being appended to).
+    fn begin_snapshot(&self) -> Result<(), Error>;
+    /// Ends the snapshot.
+    fn end_snapshot(&self) -> Result<(), Error>;
     /// Entries naming this subject commitment.
     fn by_subject(&self, commitment: &str) -> Result<Vec<u64>, Error>;
     /// Entries by this principal within `[from_ms, to_ms)`.
@@ -279,6 +287,49 @@ impl LogStore for SqliteLog {
         Ok(out)
     }
 
+    fn entry_rows(&self, from: u64, limit: u64) -> Result<Vec<StoredEntry>, Error> {
+        let conn = self.reader()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT seq, time_ms, principal, data FROM audit_entry WHERE seq >= ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![from as i64, limit as i64], |r| {
+            Ok(StoredEntry {
+                seq: u64_of(r.get(0)?),
+                time_ms: r.get(1)?,
+                principal: r.get(2)?,
+                data: r.get(3)?,
+                subjects: Vec::new(),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn subject_rows(&self, after: Option<(&str, u64)>, limit: u64) -> Result<Vec<(String, u64)>, Error> {
+        let conn = self.reader()?;
+        let (c, seq) = after.map_or(("", -1i64), |(c, s)| (c, s as i64));
+        let mut stmt = conn.prepare_cached(
+            "SELECT commitment, seq FROM audit_subject WHERE (commitment, seq) > (?1, ?2) ORDER BY commitment, seq LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![c, seq, limit as i64], |r| Ok((r.get(0)?, u64_of(r.get(1)?))))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn begin_snapshot(&self) -> Result<(), Error> {
+        let conn = self.reader()?;
+        conn.execute_batch("BEGIN DEFERRED")?;
+        // The first read fixes the snapshot.
+        conn.query_row("SELECT count(*) FROM audit_checkpoint", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    fn end_snapshot(&self) -> Result<(), Error> {
+        let conn = self.reader()?;
+        if !conn.is_autocommit() {
+            conn.execute_batch("COMMIT")?;
+        }
+        Ok(())
+    }
+
     fn by_subject(&self, commitment: &str) -> Result<Vec<u64>, Error> {
         let conn = self.reader()?;
         let mut stmt = conn.prepare_cached("SELECT seq FROM audit_subject WHERE commitment = ?1 ORDER BY seq")?;
@@ -327,7 +378,7 @@ CREATE TABLE IF NOT EXISTS kura_audit_node (
     PRIMARY KEY (level, idx)
 );
 CREATE TABLE IF NOT EXISTS kura_audit_subject (
-    commitment TEXT NOT NULL,
+    commitment TEXT COLLATE \"C\" NOT NULL,
     seq        BIGINT NOT NULL,
     PRIMARY KEY (commitment, seq)
 );
@@ -354,6 +405,8 @@ impl PgLog {
     /// Connects twice (appends and reads) and creates the tables if needed.
     pub fn open(url: &str) -> Result<PgLog, Error> {
         let mut writer = postgres::Client::connect(url, postgres::NoTls)?;
+        // An acknowledged entry must be on disk, whatever the server's default.
+        writer.batch_execute("SET synchronous_commit = on")?;
         writer.batch_execute("SELECT pg_advisory_lock(7365222)")?;
         let created = writer.batch_execute(PG_SCHEMA);
         writer.batch_execute("SELECT pg_advisory_unlock(7365222)")?;
@@ -469,6 +522,42 @@ impl LogStore for PgLog {
                 Ok(Node { level, index: u64_of(r.get(0)), hash: hash_of(&h)? })
             })
             .collect()
+    }
+
+    fn entry_rows(&self, from: u64, limit: u64) -> Result<Vec<StoredEntry>, Error> {
+        let rows = self.reader()?.query(
+            "SELECT seq, time_ms, principal, data FROM kura_audit_entry WHERE seq >= $1 ORDER BY seq LIMIT $2",
+            &[&(from as i64), &(limit as i64)],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| StoredEntry {
+                seq: u64_of(r.get(0)),
+                time_ms: r.get(1),
+                principal: r.get(2),
+                data: r.get(3),
+                subjects: Vec::new(),
+            })
+            .collect())
+    }
+
+    fn subject_rows(&self, after: Option<(&str, u64)>, limit: u64) -> Result<Vec<(String, u64)>, Error> {
+        let (c, seq) = after.map_or(("", -1i64), |(c, s)| (c, s as i64));
+        let rows = self.reader()?.query(
+            "SELECT commitment, seq FROM kura_audit_subject WHERE (commitment, seq) > ($1, $2) ORDER BY commitment, seq LIMIT $3",
+            &[&c, &seq, &(limit as i64)],
+        )?;
+        Ok(rows.iter().map(|r| (r.get(0), u64_of(r.get(1)))).collect())
+    }
+
+    fn begin_snapshot(&self) -> Result<(), Error> {
+        self.reader()?.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
+        Ok(())
+    }
+
+    fn end_snapshot(&self) -> Result<(), Error> {
+        self.reader()?.batch_execute("COMMIT")?;
+        Ok(())
     }
 
     fn by_subject(&self, commitment: &str) -> Result<Vec<u64>, Error> {

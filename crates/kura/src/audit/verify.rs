@@ -61,15 +61,34 @@ pub struct Options<'a> {
     pub witnesses: Vec<PathBuf>,
 }
 
-/// Verifies the whole log. `progress` is told how many entries were checked.
+/// Verifies the whole log, in one read snapshot (appends by others meanwhile are not seen). `progress` is told
+/// how many entries were checked.
 pub fn verify(log: &dyn LogStore, opts: &Options<'_>, progress: &mut dyn FnMut(u64)) -> Result<Report, Failure> {
+    log.begin_snapshot().map_err(storage)?;
+    let result = verify_snapshot(log, opts, progress);
+    let ended = log.end_snapshot().map_err(storage);
+    let report = result?;
+    ended?;
+    Ok(report)
+}
+
+fn verify_snapshot(log: &dyn LogStore, opts: &Options<'_>, progress: &mut dyn FnMut(u64)) -> Result<Report, Failure> {
     let size = log.size().map_err(storage)?;
+    let checkpoints = log.checkpoints().map_err(storage)?;
+    if opts.verifier.is_none() && (!checkpoints.is_empty() || !opts.witnesses.is_empty()) {
+        return Err(Failure {
+            index: None,
+            what: "the log has signed checkpoints (or witnesses were named) but no verifier key was given: signatures cannot be checked".to_owned(),
+        });
+    }
     let mut report = Report::default();
     // 1. Entries against stored leaves, in order. The next chunk is read while this one is hashed.
-    type Chunk = (Vec<(u64, Vec<u8>)>, Vec<merkle::Node>);
+    type Chunk = (Vec<super::store::StoredEntry>, Vec<merkle::Node>);
     let fetch = |from: u64| -> Result<Chunk, Failure> {
-        Ok((log.entries(from, CHUNK).map_err(storage)?, log.node_level(0, from, CHUNK).map_err(storage)?))
+        Ok((log.entry_rows(from, CHUNK).map_err(storage)?, log.node_level(0, from, CHUNK).map_err(storage)?))
     };
+    // Every (commitment, seq) the entries name, to compare with the subject index afterwards.
+    let mut expected_subjects: Vec<(String, u64)> = Vec::new();
     let mut at = 0u64;
     let mut next = if size > 0 { Some(fetch(0)?) } else { None };
     while let Some((entries, leaves)) = next.take() {
@@ -78,27 +97,25 @@ pub fn verify(log: &dyn LogStore, opts: &Options<'_>, progress: &mut dyn FnMut(u
         }
         let following = at + entries.len() as u64;
         let (hashed, fetched) = rayon::join(
-            || -> Vec<Result<Hash, Failure>> {
+            || -> Vec<Result<(Hash, Vec<String>), Failure>> {
                 entries
                     .par_iter()
                     .enumerate()
-                    .map(|(i, (seq, data))| {
+                    .map(|(i, row)| {
                         let want = at + i as u64;
-                        if *seq != want {
+                        if row.seq != want {
                             return Err(fail(want, "missing (deleted, or the log was reordered)".to_owned()));
                         }
-                        // Entries are serialised with `seq` first: checking the prefix binds the row to its
-                        // position without parsing the whole entry (the leaf hash covers the rest).
-                        let prefix = format!("{{\"seq\":{want},");
-                        if !data.starts_with(prefix.as_bytes()) {
-                            let found =
-                                Entry::from_leaf(data).map(|e| e.seq.to_string()).unwrap_or_else(|_| "no".to_owned());
-                            return Err(fail(
-                                want,
-                                format!("holds sequence number {found} (moved, reordered or altered)"),
-                            ));
+                        let e =
+                            Entry::from_leaf(&row.data).map_err(|_| fail(want, "is not a valid entry".to_owned()))?;
+                        if e.seq != want {
+                            return Err(fail(want, format!("holds sequence number {} (moved or reordered)", e.seq)));
                         }
-                        Ok(merkle::leaf_hash(data))
+                        // The indexed columns answer "what did this principal do?": they must say what the entry says.
+                        if e.principal != row.principal || e.time_ms != row.time_ms {
+                            return Err(fail(want, "its principal or time column was altered".to_owned()));
+                        }
+                        Ok((merkle::leaf_hash(&row.data), e.subjects))
                     })
                     .collect()
             },
@@ -106,7 +123,8 @@ pub fn verify(log: &dyn LogStore, opts: &Options<'_>, progress: &mut dyn FnMut(u
         );
         for (i, h) in hashed.into_iter().enumerate() {
             let index = at + i as u64;
-            let h = h?;
+            let (h, subjects) = h?;
+            expected_subjects.extend(subjects.into_iter().map(|c| (c, index)));
             match leaves.get(i) {
                 Some(n) if n.index == index && n.hash == h => {}
                 Some(n) if n.index == index => {
@@ -169,12 +187,34 @@ pub fn verify(log: &dyn LogStore, opts: &Options<'_>, progress: &mut dyn FnMut(u
             break;
         }
     }
+    // 4. The subject index ("who saw this person?") holds exactly the pairs the entries name.
+    expected_subjects.sort_unstable();
+    expected_subjects.dedup();
+    let mut k = 0usize;
+    let mut after: Option<(String, u64)> = None;
+    loop {
+        let rows = log.subject_rows(after.as_ref().map(|(c, s)| (c.as_str(), *s)), CHUNK).map_err(storage)?;
+        let Some(last) = rows.last().cloned() else { break };
+        for row in rows {
+            match expected_subjects.get(k) {
+                Some(want) if *want == row => k += 1,
+                Some(want) if *want < row => {
+                    return Err(fail(want.1, "its subject index row was deleted (who-saw would hide it)".to_owned()))
+                }
+                _ => return Err(fail(row.1, "a subject index row naming it was inserted".to_owned())),
+            }
+        }
+        after = Some(last);
+    }
+    if let Some(want) = expected_subjects.get(k) {
+        return Err(fail(want.1, "its subject index row was deleted (who-saw would hide it)".to_owned()));
+    }
     let nodes = StoreNodes(log);
     let root_at = |s: u64| merkle::root(&nodes, s).map_err(storage);
     report.root = root_at(size)?;
     // 4. Signed checkpoints.
     let mut last_good = 0u64;
-    for (cp_size, note) in log.checkpoints().map_err(storage)? {
+    for (cp_size, note) in checkpoints {
         let cp = match opts.verifier {
             Some(v) => Checkpoint::open(&note, v).map_err(|e| Failure {
                 index: None,
@@ -186,6 +226,12 @@ pub fn verify(log: &dyn LogStore, opts: &Options<'_>, progress: &mut dyn FnMut(u
                     .map_err(|e| Failure { index: None, what: format!("checkpoint of size {cp_size}: {e}") })?
             }
         };
+        if cp.size != cp_size {
+            return Err(Failure {
+                index: None,
+                what: format!("checkpoint row of size {cp_size} holds a checkpoint of size {}", cp.size),
+            });
+        }
         check_root(cp.size, &cp.root, size, &root_at, last_good, "signed checkpoint")?;
         last_good = last_good.max(cp.size);
         report.checkpoints += 1;

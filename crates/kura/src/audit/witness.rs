@@ -17,6 +17,8 @@ use super::store::{LogStore, StoreNodes};
 pub const LATEST: &str = "checkpoint";
 /// Append-only history of accepted checkpoints.
 pub const HISTORY: &str = "checkpoints.log";
+/// The verifier key the witness pinned at first use.
+pub const VERIFIER: &str = "verifier.pub";
 
 /// What the witness did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +90,20 @@ pub fn latest(dir: &Path, verifier: &Verifier) -> Result<Option<Checkpoint>, Err
 /// Checks the log's newest checkpoint against the witness in `dir` and records it.
 pub fn witness(dir: &Path, verifier: &Verifier, log: &dyn LogStore) -> Result<Outcome, Error> {
     fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_owned(), source })?;
+    // The witness pins the verifier key it first saw: a swapped key is refused, not trusted.
+    let pinned = dir.join(VERIFIER);
+    let key = verifier.to_key_string();
+    match fs::read_to_string(&pinned) {
+        Ok(old) if old.trim() == key => {}
+        Ok(_) => {
+            return Err(Error::Signature("the verifier key differs from the one this witness first saw".to_owned()))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            write_atomic(&pinned, format!("{key}\n").as_bytes())
+                .map_err(|source| Error::Io { path: pinned.clone(), source })?;
+        }
+        Err(source) => return Err(Error::Io { path: pinned, source }),
+    }
     let (_, note) = log.checkpoints()?.into_iter().max_by_key(|(s, _)| *s).ok_or(Error::NoCheckpoint)?;
     let new = Checkpoint::open(&note, verifier).map_err(|e| Error::Signature(e.to_string()))?;
     let outcome = match latest(dir, verifier)? {

@@ -55,14 +55,19 @@ pub enum AccessError {
     #[error("every access must state its purpose (a ticket or order number), e.g. `--purpose TICKET-123`")]
     NoPurpose,
     /// The purpose or principal is malformed.
-    #[error("{0} must be 1 to 200 printable characters")]
+    #[error("{0} must be 1 to 200 characters: ASCII letters, digits, spaces and `- _ . : / # @ ( )` (a ticket or order reference, never personal data)")]
     Malformed(&'static str),
 }
 
 impl Access {
     /// An access by `principal` for `purpose`, from `origin` (CLI user@host, or client address).
     pub fn new(principal: &str, purpose: &str, origin: &str) -> Result<Access, AccessError> {
-        let ok = |s: &str| !s.trim().is_empty() && s.chars().count() <= 200 && !s.chars().any(char::is_control);
+        // Purposes, principals and origins go into the published log: a reference, not free text.
+        let ok = |s: &str| {
+            !s.trim().is_empty()
+                && s.len() <= 200
+                && s.chars().all(|c| c.is_ascii_alphanumeric() || " -_.:/#@()".contains(c))
+        };
         if purpose.trim().is_empty() {
             return Err(AccessError::NoPurpose);
         }
@@ -71,6 +76,9 @@ impl Access {
         }
         if !ok(principal) {
             return Err(AccessError::Malformed("principal"));
+        }
+        if !ok(origin) {
+            return Err(AccessError::Malformed("origin"));
         }
         Ok(Access {
             principal: principal.trim().to_owned(),
@@ -552,11 +560,15 @@ impl Vault {
         Ok(self.store.meta("vault_id")?.unwrap_or_else(|| "unnamed".to_owned()))
     }
 
-    /// Opens (creating on first use) the checkpoint signer whose key file and state live in `dir`.
-    pub fn signer(&self, dir: &std::path::Path) -> Result<audit::signer::Signer, audit::signer::Error> {
+    /// Creates the checkpoint signer (key, verifier key, state) in `dir`; done once, with the vault.
+    pub fn create_signer(&self, dir: &std::path::Path) -> Result<audit::signer::Signer, audit::signer::Error> {
         let id = self.vault_id().map_err(|e| audit::signer::Error::Note(e.to_string()))?;
-        let origin = format!("kura/{id}");
-        audit::signer::Signer::create(dir, &origin, &*self.keys)
+        audit::signer::Signer::create(dir, &format!("kura/{id}"), &*self.keys)
+    }
+
+    /// Opens the checkpoint signer whose key file and state live in `dir`.
+    pub fn signer(&self, dir: &std::path::Path) -> Result<audit::signer::Signer, audit::signer::Error> {
+        audit::signer::Signer::open(dir, &*self.keys)
     }
 
     /// The commitment to a record of a collection, as the log holds it.
@@ -572,7 +584,8 @@ impl Vault {
         e.detail = "who-saw".to_owned();
         self.log(vec![e])?;
         let seqs = self.log.store().by_subject(&commitment).map_err(|e| ReadError::Audit(e.to_string()))?;
-        self.entries_at(&seqs)
+        // The index only points: every entry must itself name the person (an inserted index row frames nobody).
+        self.entries_at(&seqs, &|e| e.subjects.contains(&commitment))
     }
 
     /// "What did this principal do?" within `[from_ms, to_ms)`. The query itself is logged.
@@ -588,16 +601,27 @@ impl Vault {
         self.log(vec![e])?;
         let seqs =
             self.log.store().by_principal(principal, from_ms, to_ms).map_err(|e| ReadError::Audit(e.to_string()))?;
-        self.entries_at(&seqs)
+        self.entries_at(&seqs, &|e| e.principal == principal && e.time_ms >= from_ms && e.time_ms < to_ms)
     }
 
-    fn entries_at(&self, seqs: &[u64]) -> Result<Vec<Entry>, ReadError> {
+    /// The entries at `seqs`, each checked against what the index claimed (`check`); a mismatch means the
+    /// index or the entry was altered and is reported, not silently skipped.
+    fn entries_at(&self, seqs: &[u64], check: &dyn Fn(&Entry) -> bool) -> Result<Vec<Entry>, ReadError> {
         let mut out = Vec::with_capacity(seqs.len());
         for seq in seqs {
             let rows = self.log.store().entries(*seq, 1).map_err(|e| ReadError::Audit(e.to_string()))?;
-            for (_, data) in rows {
-                out.push(Entry::from_leaf(&data).map_err(|e| ReadError::Audit(e.to_string()))?);
+            let Some((got, data)) = rows.into_iter().next().filter(|(s, _)| s == seq) else {
+                return Err(ReadError::Audit(format!(
+                    "entry {seq} named by the index is missing; run `kura audit verify`"
+                )));
+            };
+            let e = Entry::from_leaf(&data).map_err(|e| ReadError::Audit(e.to_string()))?;
+            if e.seq != got || !check(&e) {
+                return Err(ReadError::Audit(format!(
+                    "entry {seq} does not match its index row; run `kura audit verify`"
+                )));
             }
+            out.push(e);
         }
         Ok(out)
     }
@@ -848,15 +872,29 @@ impl Vault {
         let c = self.collection(collection)?;
         let outcome = if result.is_ok() { Outcome::Allow } else { Outcome::Fail };
         let mut e = self.entry(access, Action::Search, Some(collection), outcome);
+        // Only names the schema knows go into the log (a value typed in the field position must not).
+        let field = if c.schema.field(field).is_some() { field } else { "(unknown field)" };
         e.fields = vec![field.to_owned()];
+        let mut entries = Vec::new();
         match &result {
             Ok(ids) => {
-                e.subjects = ids.iter().take(audit::MAX_SUBJECTS).map(|id| c.committer.commit(*id)).collect();
                 e.detail = format!("exact match on `{field}`: {} record ids returned", ids.len());
+                // Every returned id is named in an entry: large results take several entries.
+                for chunk in ids.chunks(audit::MAX_SUBJECTS) {
+                    let mut part = e.clone();
+                    part.subjects = chunk.iter().map(|id| c.committer.commit(*id)).collect();
+                    entries.push(part);
+                }
+                if entries.is_empty() {
+                    entries.push(e);
+                }
             }
-            Err(err) => e.detail = read_failure(err),
+            Err(err) => {
+                e.detail = read_failure(err);
+                entries.push(e);
+            }
         }
-        self.log(vec![e])?;
+        self.log(entries)?;
         result
     }
 
@@ -887,6 +925,40 @@ impl Vault {
         view: CardView,
     ) -> Result<Vec<Record>, ReadError> {
         let c = self.collection(collection)?;
+        let mut touched: Vec<RecordId> = Vec::new();
+        let result = self.find_records(&c, collection, field, query, limit, view, &mut touched);
+        let outcome = if result.is_ok() { Outcome::Allow } else { Outcome::Fail };
+        let mut e = self.entry(access, Action::Search, Some(collection), outcome);
+        let field = if c.schema.field(field).is_some() { field } else { "(unknown field)" };
+        match &result {
+            Ok(out) => {
+                e.subjects = out.iter().map(|r| c.committer.commit(r.id)).collect();
+                e.fields = c.schema.fields.iter().map(|f| f.name.clone()).collect();
+                e.detail = format!("exact match on `{field}`: {} records returned", out.len());
+            }
+            Err(err) => {
+                // Even a failure names the records it touched: an error can carry a record id.
+                e.subjects = touched.iter().map(|id| c.committer.commit(*id)).collect();
+                e.fields = vec![field.to_owned()];
+                e.detail = read_failure(err);
+            }
+        }
+        // No log, no data.
+        self.log(vec![e])?;
+        result
+    }
+
+    #[expect(clippy::too_many_arguments, reason = "one private step of `find`")]
+    fn find_records(
+        &self,
+        c: &Loaded,
+        collection: &str,
+        field: &str,
+        query: &str,
+        limit: usize,
+        view: CardView,
+        touched: &mut Vec<RecordId>,
+    ) -> Result<Vec<Record>, ReadError> {
         let ids = self.lookup_ids(collection, field, query)?;
         let pos = c.schema.position(field).unwrap_or(0);
         let kind = c.schema.fields.get(pos).map(|f| f.kind).unwrap_or(FieldType::FreeText);
@@ -894,7 +966,8 @@ impl Vault {
             canonical_query(kind, query).map_err(|reason| ReadError::Query { field: field.to_owned(), reason })?;
         let mut out = Vec::new();
         for id in ids.into_iter().take(limit.min(audit::MAX_SUBJECTS)) {
-            let r = self.reveal(&c, id, CardView::Full)?;
+            touched.push(id);
+            let r = self.reveal(c, id, CardView::Full)?;
             // The index is only a pointer: an entry edited in the database must not hand out another person.
             let matches = r
                 .fields
@@ -903,15 +976,9 @@ impl Vault {
                 .and_then(|v| canonical_query(kind, v.expose()).ok())
                 .is_some_and(|c| bool::from(subtle::ConstantTimeEq::ct_eq(c.as_bytes(), want.as_bytes())));
             if matches {
-                out.push(if view == CardView::Full { r } else { self.reveal(&c, id, view)? });
+                out.push(if view == CardView::Full { r } else { self.reveal(c, id, view)? });
             }
         }
-        let mut e = self.entry(access, Action::Search, Some(collection), Outcome::Allow);
-        e.subjects = out.iter().map(|r| c.committer.commit(r.id)).collect();
-        e.fields = c.schema.fields.iter().map(|f| f.name.clone()).collect();
-        e.detail = format!("exact match on `{field}`: {} records returned", out.len());
-        // No log, no data.
-        self.log(vec![e])?;
         Ok(out)
     }
 
@@ -949,6 +1016,34 @@ impl Vault {
         changes: &[(String, Option<String>)],
     ) -> Result<(), WriteError> {
         let c = self.collection(collection)?;
+        let result = self.update_inner(access, &c, collection, id, changes);
+        if let Err(err) = &result {
+            if !matches!(err, WriteError::Log(_)) {
+                // A refused or failed update is on the record too (it decrypted the record to check it).
+                let mut e = self.entry(access, Action::Update, Some(collection), Outcome::Fail);
+                e.subjects = vec![c.committer.commit(id)];
+                e.fields =
+                    changes.iter().filter(|(k, _)| c.schema.field(k).is_some()).map(|(k, _)| k.clone()).collect();
+                e.detail = match err {
+                    WriteError::Invalid(_) => "invalid values".to_owned(),
+                    WriteError::ExternalTaken => "external id taken".to_owned(),
+                    WriteError::Read(r) => read_failure(r),
+                    _ => "update failed; nothing was written".to_owned(),
+                };
+                self.log(vec![e])?;
+            }
+        }
+        result
+    }
+
+    fn update_inner(
+        &self,
+        access: &Access,
+        c: &Loaded,
+        collection: &str,
+        id: RecordId,
+        changes: &[(String, Option<String>)],
+    ) -> Result<(), WriteError> {
         for (name, _) in changes {
             if c.schema.position(name).is_none() {
                 return Err(ReadError::UnknownField { collection: collection.to_owned(), field: name.clone() }.into());
@@ -960,7 +1055,7 @@ impl Vault {
                 }]));
             }
         }
-        let current = self.reveal(&c, id, CardView::Full)?;
+        let current = self.reveal(c, id, CardView::Full)?;
         let mut raw: Vec<Option<String>> =
             current.fields.iter().map(|f| f.value.as_ref().map(|v| v.expose().to_owned())).collect();
         for (name, value) in changes {
@@ -1001,13 +1096,7 @@ impl Vault {
         e.subjects = vec![c.committer.commit(id)];
         e.fields = changes.iter().map(|(k, _)| k.clone()).collect();
         self.log(vec![e])?;
-        if let Err(err) = self.store.write(c.id, &[write], &mut |_| {}) {
-            let mut e = self.entry(access, Action::Update, Some(collection), Outcome::Fail);
-            e.subjects = vec![c.committer.commit(id)];
-            e.detail = "update failed; nothing was written".to_owned();
-            let _ = self.log(vec![e]);
-            return Err(err.into());
-        }
+        self.store.write(c.id, &[write], &mut |_| {})?;
         Ok(())
     }
 
@@ -1025,7 +1114,13 @@ impl Vault {
         match self.store.erase(c.id, id)? {
             Erased::Now => Ok(EraseReport::Erased { id, fields, index_entries }),
             Erased::Before(at) => Ok(EraseReport::AlreadyErased { id, at }),
-            Erased::Unknown => Err(ReadError::NotFound(id).into()),
+            Erased::Unknown => {
+                let mut e = self.entry(access, Action::Erase, Some(collection), Outcome::Fail);
+                e.subjects = vec![c.committer.commit(id)];
+                e.detail = "no such record".to_owned();
+                self.log(vec![e])?;
+                Err(ReadError::NotFound(id).into())
+            }
         }
     }
 }

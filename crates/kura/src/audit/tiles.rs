@@ -273,7 +273,7 @@ mod tests {
         let mut level = 0;
         while hashes > 0 {
             tiles.extend((0..hashes / 256).map(|index| t(level, index, 256)));
-            if hashes % 256 > 0 {
+            if !hashes.is_multiple_of(256) {
                 tiles.push(t(level, hashes / 256, (hashes % 256) as u16));
             }
             hashes /= 256;

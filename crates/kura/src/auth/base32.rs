@@ -89,6 +89,9 @@ pub fn encode(data: &[u8], pad: bool) -> String {
 pub fn decode(text: &str) -> Result<Vec<u8>, DecodeError> {
     let unpadded = text.trim_end_matches('=');
     let pad = text.len() - unpadded.len();
+    if unpadded.contains('=') {
+        return Err(DecodeError::Padding);
+    }
     let rem = unpadded.len() % 8;
     // 1, 3 and 6 leftover characters carry 5, 15 and 30 bits: no whole number of bytes ends that way.
     if matches!(rem, 1 | 3 | 6) {
@@ -101,11 +104,7 @@ pub fn decode(text: &str) -> Result<Vec<u8>, DecodeError> {
     let mut acc: u32 = 0;
     let mut bits: u32 = 0;
     for (i, c) in unpadded.bytes().enumerate() {
-        let v = match value(c) {
-            Some(v) => v,
-            None if c == b'=' => return Err(DecodeError::Padding),
-            None => return Err(DecodeError::Character(i)),
-        };
+        let v = value(c).ok_or(DecodeError::Character(i))?;
         acc = (acc << 5) | u32::from(v);
         bits += 5;
         if bits >= 8 {

@@ -263,10 +263,12 @@ mod tests {
     fn failures_during_a_lock_change_nothing() {
         let p = Policy::default();
         let (s, now) = fail(&p, State::default(), T0, 5);
+        let locked_at = now - 1;
         let locked = s;
-        let s = p.record_failure(&s, now + 10);
+        let s = p.record_failure(&s, locked_at + 10);
         assert_eq!(s, locked, "not counted, lock not extended");
-        assert_eq!(p.check(&s, now + 59), Decision::Deny { until: now - 1 + 60 });
+        assert_eq!(p.check(&s, locked_at + 59), Decision::Deny { until: locked_at + 60 });
+        assert_eq!(p.check(&s, locked_at + 60), Decision::Allow);
     }
 
     #[test]

@@ -146,7 +146,7 @@ fn group4(s: &str) -> String {
 
 /// Luhn check over ASCII digits.
 pub fn luhn_valid(digits: &[u8]) -> bool {
-    luhn_sum(digits) % 10 == 0
+    luhn_sum(digits).is_multiple_of(10)
 }
 
 fn luhn_sum(digits: &[u8]) -> u32 {

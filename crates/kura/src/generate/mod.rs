@@ -215,7 +215,7 @@ impl<W: Write> Output<W> {
     ) -> Result<(), Error> {
         self.csv.write_record(fields)?;
         self.rows += 1;
-        if self.rows % PROGRESS_EVERY == 0 {
+        if self.rows.is_multiple_of(PROGRESS_EVERY) {
             progress(self.rows);
         }
         Ok(())
@@ -226,7 +226,7 @@ impl<W: Write> Output<W> {
         let rows = self.rows;
         let mut counting = self.csv.into_inner().map_err(|e| Error::Io(e.into_error()))?;
         counting.flush()?;
-        if rows % PROGRESS_EVERY != 0 {
+        if !rows.is_multiple_of(PROGRESS_EVERY) {
             progress(rows);
         }
         Ok((rows, counting.bytes))

@@ -153,7 +153,7 @@ fn era_date(era: Era, era_year: u32, m: u32, d: u32) -> Result<String, Error> {
 }
 
 fn is_leap(y: u32) -> bool {
-    y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)
+    y.is_multiple_of(4) && (!y.is_multiple_of(100) || y.is_multiple_of(400))
 }
 
 fn check_day(y: u32, m: u32, d: u32) -> Result<(), Error> {

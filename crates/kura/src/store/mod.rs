@@ -139,7 +139,7 @@ pub fn encode_tokens(tokens: &[(u8, Token)]) -> Vec<u8> {
 
 /// Decodes the `tokens` column.
 pub fn decode_tokens(b: &[u8]) -> Result<Vec<(u8, Token)>, Error> {
-    if b.len() % 17 != 0 {
+    if !b.len().is_multiple_of(17) {
         return Err(Error::Corrupt("index token list has a bad length"));
     }
     Ok(b.chunks_exact(17)

@@ -123,6 +123,7 @@ pub fn run(g: &Global, c: AuditCmd) -> Result<()> {
         }
         AuditCmd::Verify { witnesses, verifier } => {
             let log = log_only(g)?;
+            let _guard = LogAccess::new(g, "audit verify");
             let verifier = verifier_arg(g, verifier.as_deref()).ok();
             let state = read_state(g)?;
             let total = log.size()?;
@@ -150,6 +151,7 @@ pub fn run(g: &Global, c: AuditCmd) -> Result<()> {
         }
         AuditCmd::Prove { entry, out } => {
             let log = log_only(g)?;
+            let _guard = LogAccess::new(g, &format!("audit prove entry {entry}"));
             let (size, note) = newest_checkpoint(&*log)?;
             if entry >= size {
                 bail!(
@@ -213,6 +215,7 @@ pub fn run(g: &Global, c: AuditCmd) -> Result<()> {
         }
         AuditCmd::Publish { dir } => {
             let log = log_only(g)?;
+            let _guard = LogAccess::new(g, "audit publish");
             let (size, note) = newest_checkpoint(&*log)?;
             let s = kura::audit::publish::publish(&*log, &dir, size, &note)?;
             println!(
@@ -238,6 +241,43 @@ pub fn run(g: &Global, c: AuditCmd) -> Result<()> {
             let entries = session.vault.activity(&session.access, &principal, from, to)?;
             print_entries(&entries);
             session.close()
+        }
+    }
+}
+
+/// Records a log-access entry for commands that read the log without unlocking the vault (auditors have no
+/// passphrase). Appended when the command ends, after any read snapshot is closed.
+struct LogAccess {
+    log: Option<kura::audit::Log>,
+    detail: String,
+}
+
+impl LogAccess {
+    fn new(g: &Global, detail: &str) -> LogAccess {
+        LogAccess { log: log_only(g).ok().map(kura::audit::Log::new), detail: detail.to_owned() }
+    }
+}
+
+impl Drop for LogAccess {
+    fn drop(&mut self) {
+        let Some(log) = &self.log else { return };
+        let Ok(access) = open::access("audit") else { return };
+        let entry = Entry {
+            seq: 0,
+            time_ms: 0,
+            principal: access.principal().to_owned(),
+            action: kura::audit::Action::LogAccess,
+            collection: None,
+            subjects: Vec::new(),
+            fields: Vec::new(),
+            purpose: access.purpose().to_owned(),
+            outcome: kura::audit::Outcome::Allow,
+            origin: access.origin().to_owned(),
+            request: access.request().to_owned(),
+            detail: self.detail.clone(),
+        };
+        if let Err(e) = log.append(vec![entry]) {
+            eprintln!("warning: this log access could not be recorded: {e}");
         }
     }
 }

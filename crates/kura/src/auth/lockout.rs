@@ -321,6 +321,8 @@ mod tests {
         assert_eq!(p.check(&s, T0), Decision::Deny { until: T0 + 10 });
         let s = p.record_failure(&s, T0 + 10);
         assert_eq!(p.check(&s, T0 + 10), Decision::Deny { until: T0 + 30 });
+        let s = p.record_failure(&s, T0 + 30);
+        assert_eq!(p.check(&s, T0 + 30), Decision::Deny { until: T0 + 50 }, "the last length repeats");
         assert_eq!(Policy::new(0, 60, vec![10], 10), Err(PolicyError::Threshold));
         assert_eq!(Policy::new(3, 0, vec![10], 10), Err(PolicyError::Window));
         assert_eq!(Policy::new(3, 60, vec![], 10), Err(PolicyError::Durations));

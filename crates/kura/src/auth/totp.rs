@@ -491,6 +491,20 @@ mod tests {
     }
 
     #[test]
+    fn colliding_codes_take_the_earliest_fresh_step() {
+        // With the RFC seed and 6 digits, steps 153567 and 153569 both have code 468457 (found by search).
+        // At step 153568 both are inside the window: the earliest fresh one is accepted, so the later one
+        // still works once, and after it nothing does.
+        let t = totp(seed(Algorithm::Sha1), Algorithm::Sha1, Digits::Six);
+        assert_eq!(t.code(153_567).as_str(), "468457");
+        assert_eq!(t.code(153_569).as_str(), "468457");
+        let now = 153_568 * 30;
+        assert_eq!(t.verify("468457", now, None), Ok(153_567));
+        assert_eq!(t.verify("468457", now, Some(153_567)), Ok(153_569));
+        assert_eq!(t.verify("468457", now, Some(153_569)), Err(VerifyError::Replayed));
+    }
+
+    #[test]
     fn malformed_codes() {
         let t = Totp::generate();
         for bad in ["", "12345", "1234567", "12345a", "１２３４５６", "-12345", "12345\n"] {

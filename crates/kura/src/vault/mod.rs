@@ -992,6 +992,14 @@ impl Vault {
         let outcome = if result.is_ok() { Outcome::Allow } else { Outcome::Fail };
         let mut e = self.entry(access, Action::Detokenise, Some(collection), outcome);
         e.detail = "card token detokenised".to_owned();
+        // Name the card holder when the card number is searchable, so "who saw this person?" shows it.
+        if let Ok(pan) = &result {
+            for f in c.schema.fields.iter().filter(|f| f.kind == FieldType::CardNumber && f.indexed()) {
+                if let Ok(ids) = self.lookup_ids(collection, &f.name, pan.digits()) {
+                    e.subjects.extend(ids.iter().take(audit::MAX_SUBJECTS).map(|id| c.committer.commit(*id)));
+                }
+            }
+        }
         self.log(vec![e])?;
         Ok(Plain::new(result?.digits().to_owned()))
     }

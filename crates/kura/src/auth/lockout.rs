@@ -34,7 +34,12 @@ pub struct Policy {
 impl Default for Policy {
     /// 5 failures within 15 minutes; locks of 1, 5 and 15 minutes, then 1 hour; forgotten after 24 hours.
     fn default() -> Self {
-        Policy { threshold: 5, window_secs: 15 * 60, lock_secs: vec![60, 5 * 60, 15 * 60, 60 * 60], forget_after_secs: 24 * 3600 }
+        Policy {
+            threshold: 5,
+            window_secs: 15 * 60,
+            lock_secs: vec![60, 5 * 60, 15 * 60, 60 * 60],
+            forget_after_secs: 24 * 3600,
+        }
     }
 }
 
@@ -87,7 +92,12 @@ pub enum Decision {
 impl Policy {
     /// A policy: lock after `threshold` failures within `window_secs` of the first; lock lengths in order,
     /// the last repeating; escalation forgotten after `forget_after_secs` without failures.
-    pub fn new(threshold: u32, window_secs: i64, lock_secs: Vec<i64>, forget_after_secs: i64) -> Result<Policy, PolicyError> {
+    pub fn new(
+        threshold: u32,
+        window_secs: i64,
+        lock_secs: Vec<i64>,
+        forget_after_secs: i64,
+    ) -> Result<Policy, PolicyError> {
         if threshold == 0 {
             return Err(PolicyError::Threshold);
         }
@@ -150,8 +160,7 @@ impl Policy {
         s.last_failure = now;
         if s.failures >= self.threshold {
             let level = usize::try_from(s.lockouts).unwrap_or(usize::MAX);
-            let secs =
-                self.lock_secs.get(level).or(self.lock_secs.last()).copied().unwrap_or(FALLBACK_LOCK_SECS);
+            let secs = self.lock_secs.get(level).or(self.lock_secs.last()).copied().unwrap_or(FALLBACK_LOCK_SECS);
             s.locked_until = Some(now.saturating_add(secs));
             s.lockouts = s.lockouts.saturating_add(1);
             s.failures = 0;
@@ -316,7 +325,7 @@ mod tests {
 
     #[test]
     fn custom_policy() {
-        let p = Policy::new(1, 60, vec![10, 20], 20).unwrap();
+        let p = Policy::new(1, 60, vec![10, 20], 100).unwrap();
         let s = p.record_failure(&State::default(), T0);
         assert_eq!(p.check(&s, T0), Decision::Deny { until: T0 + 10 });
         let s = p.record_failure(&s, T0 + 10);

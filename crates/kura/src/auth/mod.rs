@@ -11,7 +11,7 @@
 //! - [`totp`] — RFC 6238 one-time codes (HMAC-SHA-1/256/512, 6 or 8 digits, 30 s steps), verified with a
 //!   ±1 step window in constant time and with replay protection (a step at or before the last accepted one is
 //!   refused); 20-byte random secrets and `otpauth://` provisioning URIs. Errors: [`totp::SecretError`],
-//!   [`totp::VerifyError`], [`totp::UriError`].
+//!   [`totp::DigitsError`], [`totp::VerifyError`], [`totp::UriError`].
 //! - [`token`] — API tokens `kura_<id>_<secret>` for service accounts: 256-bit random secrets shown once,
 //!   stored only as SHA-256, scoped, expiring and revocable; verified in constant time with distinct
 //!   malformed / unknown / expired / revoked errors that never echo the token. Errors: [`token::TokenError`],

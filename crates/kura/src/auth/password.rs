@@ -157,6 +157,15 @@ pub fn check_policy(password: &SecretString) -> Result<(), PolicyError> {
     normalise(password).map(drop)
 }
 
+/// The NFKC form of `raw` in a zeroising buffer of exactly its size (measured first, so the buffer never
+/// reallocates and leaves an unwiped copy behind).
+fn nfkc(raw: &str) -> Zeroizing<String> {
+    let len = raw.nfkc().map(char::len_utf8).sum();
+    let mut out = Zeroizing::new(String::with_capacity(len));
+    out.extend(raw.nfkc());
+    out
+}
+
 /// The NFKC form of `password`, if it is [`MIN_CHARS`]..=[`MAX_CHARS`] characters long.
 fn normalise(password: &SecretString) -> Result<Zeroizing<String>, PolicyError> {
     let raw = password.expose_secret();
@@ -165,10 +174,7 @@ fn normalise(password: &SecretString) -> Result<Zeroizing<String>, PolicyError> 
     if raw.len() > 4 * MAX_CHARS {
         return Err(PolicyError::TooLong { max: MAX_CHARS });
     }
-    // NFKC expands some characters up to 18-fold; reserving generously avoids reallocating (and leaving
-    // unwiped copies of) the password in all but pathological cases.
-    let mut out = Zeroizing::new(String::with_capacity(raw.len().saturating_mul(3)));
-    out.extend(raw.nfkc());
+    let out = nfkc(raw);
     let chars = out.chars().count();
     if chars < MIN_CHARS {
         return Err(PolicyError::TooShort { min: MIN_CHARS });
@@ -221,16 +227,15 @@ impl Hasher {
         if !stored.within_bounds() {
             return Err(VerifyError::Parameters);
         }
-        let normalised = match normalise(password) {
-            Ok(n) => n,
-            Err(PolicyError::TooLong { .. }) => return Ok(false),
-            // Shorter than today's minimum: still verify it.
-            Err(PolicyError::TooShort { .. }) => {
-                let mut out = Zeroizing::new(String::with_capacity(password.expose_secret().len().saturating_mul(3)));
-                out.extend(password.expose_secret().nfkc());
-                out
-            }
-        };
+        // Not `normalise`: a password shorter than today's minimum may predate it and must still verify.
+        let raw = password.expose_secret();
+        if raw.len() > 4 * MAX_CHARS {
+            return Ok(false);
+        }
+        let normalised = nfkc(raw);
+        if normalised.chars().count() > MAX_CHARS {
+            return Ok(false);
+        }
         // The algorithm, version and parameters come from the stored hash; `Output` equality is constant-time.
         match Argon2::default().verify_password(normalised.as_bytes(), &parsed) {
             Ok(()) => Ok(true),
@@ -387,8 +392,7 @@ mod tests {
     fn shorter_than_policy_still_verifies() {
         // A hash made before the minimum was raised (made here directly with argon2).
         let salt = SaltString::from_b64("c29tZXNhbHRzb21lc2FsdA").unwrap();
-        let argon =
-            Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::dangerous_for_tests().argon2().unwrap());
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::dangerous_for_tests().argon2().unwrap());
         let phc = argon.hash_password(b"short", &salt).unwrap().to_string();
         assert!(fast().verify(&pw("short"), &phc).unwrap());
         assert!(!fast().verify(&pw("shorT"), &phc).unwrap());

@@ -64,9 +64,9 @@ impl Algorithm {
     }
 }
 
-/// The number of digits in a code.
+/// The number of digits in a code (serialised as the number).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(try_from = "u8", into = "u8")]
 pub enum Digits {
     /// Six digits (what authenticator apps show by default).
     #[default]
@@ -88,6 +88,35 @@ impl Digits {
         match self {
             Digits::Six => 1_000_000,
             Digits::Eight => 100_000_000,
+        }
+    }
+}
+
+/// A digit count other than 6 or 8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DigitsError {
+    /// Not 6 or 8.
+    #[error("one-time codes have 6 or 8 digits, not {0}")]
+    Unsupported(u8),
+}
+
+impl TryFrom<u8> for Digits {
+    type Error = DigitsError;
+    fn try_from(n: u8) -> Result<Self, Self::Error> {
+        match n {
+            6 => Ok(Digits::Six),
+            8 => Ok(Digits::Eight),
+            other => Err(DigitsError::Unsupported(other)),
+        }
+    }
+}
+
+impl From<Digits> for u8 {
+    fn from(d: Digits) -> u8 {
+        match d {
+            Digits::Six => 6,
+            Digits::Eight => 8,
         }
     }
 }
@@ -258,12 +287,13 @@ impl Totp {
         out
     }
 
-    /// Checks `presented` (digits; spaces, as apps display them, are ignored) at Unix time `now` against the
+    /// Checks `presented` (digits; spaces, as apps display them, are ignored, and full-width digits count as
+    /// ASCII ones) at Unix time `now` against the
     /// current step ± [`WINDOW`], refusing steps at or before `last_step`. Returns the step that matched,
     /// which the caller must store as the new `last_step`.
     pub fn verify(&self, presented: &str, now: i64, last_step: Option<u64>) -> Result<u64, VerifyError> {
         let digits = self.digits.count();
-        let code = without_spaces(presented);
+        let code = normalise_code(presented);
         if code.len() != digits || !code.bytes().all(|b| b.is_ascii_digit()) {
             return Err(VerifyError::Malformed(digits));
         }
@@ -323,10 +353,23 @@ impl Totp {
     }
 }
 
-/// `text` without ASCII spaces, in a zeroising buffer allocated once.
+/// `text` without spaces, in a zeroising buffer allocated once.
 fn without_spaces(text: &str) -> Zeroizing<String> {
     let mut out = Zeroizing::new(String::with_capacity(text.len()));
     out.extend(text.chars().filter(|c| *c != ' '));
+    out
+}
+
+/// A presented code with spaces removed and full-width digits (as a Japanese IME types them) made ASCII.
+fn normalise_code(text: &str) -> Zeroizing<String> {
+    let mut out = Zeroizing::new(String::with_capacity(text.len()));
+    for c in text.chars() {
+        match c {
+            ' ' | '\u{3000}' => {}
+            '０'..='９' => out.push(char::from_u32(u32::from(c) - u32::from('０') + u32::from('0')).unwrap_or(c)),
+            _ => out.push(c),
+        }
+    }
     out
 }
 
@@ -507,7 +550,7 @@ mod tests {
     #[test]
     fn malformed_codes() {
         let t = Totp::generate();
-        for bad in ["", "12345", "1234567", "12345a", "１２３４５６", "-12345", "12345\n"] {
+        for bad in ["", "12345", "1234567", "12345a", "１２３４５", "-12345", "12345\n", "12345٦"] {
             assert_eq!(t.verify(bad, 1_700_000_000, None), Err(VerifyError::Malformed(6)), "{bad:?}");
         }
         assert_eq!(t.verify("123456", -1, None), Err(VerifyError::Clock));
@@ -515,6 +558,10 @@ mod tests {
         let code = t.code(step_at(1_700_000_000).unwrap());
         let spaced = format!("{} {}", &code[..3], &code[3..]);
         assert!(t.verify(&spaced, 1_700_000_000, None).is_ok());
+        // Full-width digits and an ideographic space, as typed with a Japanese IME.
+        let wide: String = code.chars().map(|c| char::from_u32(u32::from(c) - 0x30 + 0xFF10).unwrap()).collect();
+        let wide = format!("{}\u{3000}{}", &wide[..9], &wide[9..]);
+        assert!(t.verify(&wide, 1_700_000_000, None).is_ok(), "{wide}");
     }
 
     #[test]
@@ -538,7 +585,15 @@ mod tests {
         let b32 = t.secret().to_base32();
         assert!(!format!("{t:?}").contains(b32.expose_secret()));
         // Round trip through base32, as typed by a person: lower case, in groups.
-        let typed: String = b32.expose_secret().to_lowercase().chars().collect::<Vec<_>>().chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join(" ");
+        let typed: String = b32
+            .expose_secret()
+            .to_lowercase()
+            .chars()
+            .collect::<Vec<_>>()
+            .chunks(4)
+            .map(|c| c.iter().collect::<String>())
+            .collect::<Vec<_>>()
+            .join(" ");
         let back = Secret::from_base32(&SecretString::from(typed)).unwrap();
         assert_eq!(back.expose_secret(), t.secret().expose_secret());
         // The RFC seed in base32.
@@ -550,16 +605,29 @@ mod tests {
     }
 
     #[test]
+    fn settings_serialise_plainly() {
+        assert_eq!(serde_json::to_string(&(Algorithm::Sha256, Digits::Eight)).unwrap(), r#"["sha256",8]"#);
+        assert_eq!(serde_json::from_str::<Digits>("6").unwrap(), Digits::Six);
+        assert!(serde_json::from_str::<Digits>("7").is_err());
+        assert_eq!(Digits::try_from(7), Err(DigitsError::Unsupported(7)));
+    }
+
+    #[test]
     fn provisioning_uri() {
         let t = totp(seed(Algorithm::Sha1), Algorithm::Sha1, Digits::Six);
         let uri = t.provisioning_uri("kura", "alice@example.com").unwrap();
         assert_eq!(
             uri.expose_secret(),
-            "otpauth://totp/kura:alice%40example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=kura&algorithm=SHA1&digits=6&period=30"
+            concat!(
+                "otpauth://totp/kura:alice%40example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
+                "&issuer=kura&algorithm=SHA1&digits=6&period=30"
+            )
         );
         let t = totp(seed(Algorithm::Sha512), Algorithm::Sha512, Digits::Eight);
         let uri = t.provisioning_uri("ACME 蔵", "山田 太郎").unwrap();
-        assert!(uri.expose_secret().starts_with("otpauth://totp/ACME%20%E8%94%B5:%E5%B1%B1%E7%94%B0%20%E5%A4%AA%E9%83%8E?secret="));
+        assert!(uri
+            .expose_secret()
+            .starts_with("otpauth://totp/ACME%20%E8%94%B5:%E5%B1%B1%E7%94%B0%20%E5%A4%AA%E9%83%8E?secret="));
         assert!(uri.expose_secret().ends_with("&issuer=ACME%20%E8%94%B5&algorithm=SHA512&digits=8&period=30"));
         assert_eq!(t.provisioning_uri("a:b", "alice").unwrap_err(), UriError::Colon);
         assert_eq!(t.provisioning_uri("kura", "alice:x").unwrap_err(), UriError::Colon);

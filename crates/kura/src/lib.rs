@@ -11,10 +11,13 @@
 //! - [`audit`] — the tamper-evident access log every read passes through (RFC 6962 Merkle tree, signed
 //!   checkpoints, witnesses, tlog-tiles);
 //! - [`import`] — CSV import (UTF-8 and Shift_JIS), all or nothing;
-//! - [`generate`] — deterministic synthetic data.
+//! - [`generate`] — deterministic synthetic data;
+//! - [`auth`] — password hashes, TOTP, API tokens, lockout (authentication primitives, wired up with principals
+//!   next).
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod auth;
 pub mod card;
 pub mod crypto;
 pub mod generate;

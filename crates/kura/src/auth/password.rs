@@ -169,8 +169,9 @@ fn nfkc(raw: &str) -> Zeroizing<String> {
 /// The NFKC form of `password`, if it is [`MIN_CHARS`]..=[`MAX_CHARS`] characters long.
 fn normalise(password: &SecretString) -> Result<Zeroizing<String>, PolicyError> {
     let raw = password.expose_secret();
-    // No string of at most MAX_CHARS code points is longer than 4 × MAX_CHARS bytes: refuse before
-    // normalising, so an oversized input costs nothing.
+    // Refuse more than 4 × MAX_CHARS bytes before normalising, so an oversized input costs nothing. (A typed
+    // password that long has more than MAX_CHARS code points; only a contrived decomposed one could shrink
+    // back under the limit through NFKC composition.)
     if raw.len() > 4 * MAX_CHARS {
         return Err(PolicyError::TooLong { max: MAX_CHARS });
     }

@@ -85,3 +85,65 @@ fn killed_processes_never_return_unlogged_data() {
         );
     }
 }
+
+/// Several processes at once, killed at once: appends from different processes interleave in one log, and
+/// after the kills every acknowledged update is logged and the log verifies.
+#[test]
+fn concurrent_processes_killed_together_leave_a_verifiable_log() {
+    let env = Env::new();
+    env.setup("corporate-mobile");
+    let csv = env.path("people.csv");
+    env.ok(&["generate", "corporate", "--companies", "2", "--employees", "30", "--seed", "9", "--out", s(&csv)]);
+    env.ok(&["import", "corporate-mobile", s(&csv)]);
+    let people = csv_rows(&csv);
+    let t = std::time::Instant::now();
+    env.ok(&["get", "corporate-mobile", &people[0]["employee_id"], "--external-id", "--purpose", "CALIBRATE"]);
+    let full_ms = t.elapsed().as_millis() as u64;
+    let mut acknowledged = Vec::new();
+    for round in 0..8usize {
+        let children: Vec<(String, std::process::Child)> = (0..4usize)
+            .map(|k| {
+                let purpose = format!("RACE-{round}-{k}");
+                let p = &people[(round * 4 + k) % people.len()];
+                let child = Command::new(env!("CARGO_BIN_EXE_kura"))
+                    .args([
+                        "update",
+                        "corporate-mobile",
+                        &p["employee_id"],
+                        "--external-id",
+                        "--set",
+                        &format!("department=部署{round}{k}"),
+                        "--purpose",
+                        &purpose,
+                    ])
+                    .env("KURA_VAULT", env.vault())
+                    .env("KURA_PASSPHRASE", PASS)
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap();
+                (purpose, child)
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(full_ms * (round as u64 % 4 + 1) / 2));
+        for (purpose, mut child) in children {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            if String::from_utf8_lossy(&out.stdout).contains("updated record") {
+                acknowledged.push(purpose);
+            }
+        }
+    }
+    let verified = env.ok(&["audit", "verify"]);
+    assert!(verified.contains("access log verified"), "{verified}");
+    let user = String::from_utf8(Command::new("id").arg("-un").output().unwrap().stdout).unwrap();
+    let activity = env.ok(&["audit", "activity", user.trim(), "--purpose", "RACE-CHECK"]);
+    for purpose in &acknowledged {
+        assert!(
+            activity
+                .lines()
+                .any(|l| l.contains(" update ") && l.contains(" allow ") && l.contains(&format!("purpose={purpose} "))),
+            "acknowledged update {purpose} without an entry:\n{activity}"
+        );
+    }
+}

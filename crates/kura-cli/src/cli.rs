@@ -56,6 +56,9 @@ pub enum Command {
     /// Write synthetic, realistic personal data as CSV.
     #[command(subcommand)]
     Generate(GenerateCmd),
+    /// People and service accounts: roles, assigned companies, passwords, TOTP, API tokens.
+    #[command(subcommand)]
+    Principal(PrincipalCmd),
     /// The tamper-evident access log: checkpoints, verification, proofs, witnesses, questions.
     #[command(subcommand)]
     Audit(AuditCmd),
@@ -377,5 +380,78 @@ pub enum AuditCmd {
         to: Option<String>,
         #[command(flatten)]
         purpose: PurposeArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PrincipalCmd {
+    /// Create a principal.
+    Add {
+        /// Login name (lower-case letters, digits, `.`, `_`, `-`).
+        name: String,
+        /// employee, dispatched, contractor or service.
+        #[arg(long)]
+        kind: String,
+        /// operator, supervisor, auditor, security-officer or administrator. Repeatable.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// Team.
+        #[arg(long)]
+        team: Option<String>,
+        /// An assigned client company. Repeatable.
+        #[arg(long = "company")]
+        companies: Vec<String>,
+    },
+    /// List principals (no credential material).
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Suspend a principal: no sign-in, no token use.
+    Suspend {
+        /// Name.
+        name: String,
+    },
+    /// Lift a suspension and a lockout.
+    Resume {
+        /// Name.
+        name: String,
+    },
+    /// Set a password (from `KURA_NEW_PASSWORD` or a prompt).
+    SetPassword {
+        /// Name.
+        name: String,
+    },
+    /// Enrol a TOTP authenticator; prints the otpauth:// URI once.
+    EnrollTotp {
+        /// Name.
+        name: String,
+    },
+    /// Issue an API token for a service account; prints it once.
+    IssueToken {
+        /// Name.
+        name: String,
+        /// A scope, e.g. `records:read`. Repeatable.
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        /// Days until it expires.
+        #[arg(long, default_value_t = 90)]
+        days: i64,
+    },
+    /// Revoke an API token by its id.
+    RevokeToken {
+        /// Name.
+        name: String,
+        /// Token id (the part after `kura_`).
+        id: String,
+    },
+    /// Check a sign-in (password from `KURA_LOGIN_PASSWORD` or a prompt; `--code` for TOTP).
+    CheckLogin {
+        /// Name.
+        name: String,
+        /// TOTP code.
+        #[arg(long)]
+        code: Option<String>,
     },
 }

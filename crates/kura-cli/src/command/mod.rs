@@ -10,6 +10,7 @@ mod generate;
 mod get;
 mod import;
 mod init;
+mod principal;
 mod scan;
 mod update;
 
@@ -32,6 +33,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Erase(a) => erase::run(g, &a),
         Command::Generate(c) => generate::run(g, c),
         Command::Audit(c) => audit::run(g, c),
+        Command::Principal(c) => principal::run(g, c),
         Command::Scan(a) => scan::run(g, &a),
         Command::Demo(a) => demo::run(g, &a),
         Command::Bench(a) => bench::run(g, &a),

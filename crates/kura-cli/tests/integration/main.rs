@@ -75,7 +75,7 @@ fn csv_rows(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
 fn help_describes_every_command() {
     let env = Env::new();
     let top = env.ok(&["--help"]);
-    for cmd in ["init", "collection", "import", "get", "find", "update", "erase", "generate", "scan", "demo", "bench"] {
+    for cmd in ["init", "principal", "collection", "import", "get", "find", "update", "erase", "generate", "scan", "demo", "bench"] {
         assert!(top.contains(cmd), "`{cmd}` missing from --help");
     }
     assert!(top.contains("KURA_PASSPHRASE"));
@@ -221,4 +221,59 @@ fn shift_jis_file_imports() {
     let got = env.ok(&["get", "corporate-mobile", &first, "--external-id", "--purpose", "T-9"]);
     let name = text.lines().nth(1).unwrap().split(',').nth(3).unwrap();
     assert!(got.contains(name), "{got}");
+}
+
+#[test]
+fn principals_from_the_command_line() {
+    let env = Env::new();
+    env.ok(&["init"]);
+    env.ok(&[
+        "principal",
+        "add",
+        "sato",
+        "--kind",
+        "dispatched",
+        "--role",
+        "operator",
+        "--company",
+        "株式会社サンプル",
+    ]);
+    env.fails(&["principal", "add", "Bad Name", "--kind", "employee", "--role", "operator"], 1);
+    env.fails(&["principal", "add", "x", "--kind", "alien", "--role", "operator"], 1);
+    let out = Command::new(env!("CARGO_BIN_EXE_kura"))
+        .args(["principal", "set-password", "sato"])
+        .env("KURA_VAULT", env.vault())
+        .env("KURA_PASSPHRASE", PASS)
+        .env("KURA_NEW_PASSWORD", "a long enough passphrase")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let login = |pw: &str| {
+        Command::new(env!("CARGO_BIN_EXE_kura"))
+            .args(["principal", "check-login", "sato"])
+            .env("KURA_VAULT", env.vault())
+            .env("KURA_PASSPHRASE", PASS)
+            .env("KURA_LOGIN_PASSWORD", pw)
+            .output()
+            .unwrap()
+    };
+    assert!(login("a long enough passphrase").status.success());
+    let bad = login("not the passphrase at all");
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("sign-in refused"));
+    let list = env.ok(&["principal", "list"]);
+    assert!(
+        list.contains("sato") && list.contains("dispatched") && list.contains("operator") && list.contains("password"),
+        "{list}"
+    );
+    env.ok(&["principal", "add", "crm-sync", "--kind", "service", "--role", "operator"]);
+    let token = env.ok(&["principal", "issue-token", "crm-sync", "--scope", "records:read", "--days", "7"]);
+    assert!(token.trim().starts_with("kura_"), "{token}");
+    env.ok(&["principal", "suspend", "sato"]);
+    assert!(env.ok(&["principal", "list"]).contains("SUSPENDED"));
+    assert!(!login("a long enough passphrase").status.success());
+    let user = String::from_utf8(Command::new("id").arg("-un").output().unwrap().stdout).unwrap();
+    let activity = env.ok(&["audit", "activity", user.trim(), "--purpose", "AUDIT-2"]);
+    assert!(activity.contains("principal-change") && activity.contains("principal `sato`: suspended"), "{activity}");
+    assert!(!activity.contains("a long enough passphrase"));
 }

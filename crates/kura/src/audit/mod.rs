@@ -60,6 +60,8 @@ pub enum Action {
     LogAccess,
     /// A card token was turned back into a card number.
     Detokenise,
+    /// A principal was created or changed (roles, assignments, suspension, credentials).
+    PrincipalChange,
 }
 
 impl Action {
@@ -78,6 +80,7 @@ impl Action {
             Action::KeyChange => "key-change",
             Action::LogAccess => "log-access",
             Action::Detokenise => "detokenise",
+            Action::PrincipalChange => "principal-change",
         }
     }
 }

@@ -48,6 +48,9 @@ pub enum Error {
     /// Another writer changed the same records at the same time.
     #[error("records changed while this write was running (a concurrent import, update or erasure); nothing was written, retry")]
     Conflict,
+    /// A principal with that name exists.
+    #[error("principal `{0}` already exists")]
+    PrincipalExists(String),
     /// A lock was poisoned by a panic in another thread.
     #[error("storage connection is unusable after an earlier failure")]
     Poisoned,
@@ -188,6 +191,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn reapply_erasures(&self) -> Result<u64, Error>;
     /// The number of live records.
     fn count(&self, c: CollectionId) -> Result<u64, Error>;
+    /// Stores a sealed principal record; `create` refuses an existing name, otherwise the name must exist.
+    fn put_principal(&self, name: &str, sealed: &[u8], create: bool) -> Result<(), Error>;
+    /// A sealed principal record.
+    fn principal(&self, name: &str) -> Result<Option<Vec<u8>>, Error>;
+    /// All principal names.
+    fn principal_names(&self) -> Result<Vec<String>, Error>;
     /// Opens the access log that belongs to this store (its own connections).
     fn open_log(&self) -> Result<Box<dyn crate::audit::store::LogStore>, crate::audit::store::Error>;
 }

@@ -19,7 +19,8 @@ use super::{
 use crate::crypto::Token;
 use crate::id::{CollectionId, RecordId};
 
-const MIGRATIONS: &[&str] = &[include_str!("migrations/postgres/0001_init.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("migrations/postgres/0001_init.sql"), include_str!("migrations/postgres/0002_principals.sql")];
 const CHUNK: usize = 5000;
 
 /// A vault stored in PostgreSQL.
@@ -351,6 +352,40 @@ impl Store for PgStore {
             .client()?
             .query_opt("SELECT erased FROM kura_tombstone WHERE collection_id = $1 AND id = $2", &[&c.0, &&id.0[..]])?
             .map(|r| r.get(0)))
+    }
+
+    fn put_principal(&self, name: &str, sealed: &[u8], create: bool) -> Result<(), Error> {
+        let mut client = self.client()?;
+        if create {
+            client.execute("INSERT INTO kura_principal(name, sealed) VALUES ($1, $2)", &[&name, &sealed]).map_err(
+                |e| {
+                    if e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION) {
+                        Error::PrincipalExists(name.to_owned())
+                    } else {
+                        Error::Postgres(e)
+                    }
+                },
+            )?;
+        } else {
+            let n = client.execute("UPDATE kura_principal SET sealed = $2 WHERE name = $1", &[&name, &sealed])?;
+            if n != 1 {
+                return Err(Error::Conflict);
+            }
+        }
+        Ok(())
+    }
+
+    fn principal(&self, name: &str) -> Result<Option<Vec<u8>>, Error> {
+        Ok(self.client()?.query_opt("SELECT sealed FROM kura_principal WHERE name = $1", &[&name])?.map(|r| r.get(0)))
+    }
+
+    fn principal_names(&self) -> Result<Vec<String>, Error> {
+        Ok(self
+            .client()?
+            .query("SELECT name FROM kura_principal ORDER BY name", &[])?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
     }
 
     fn open_log(&self) -> Result<Box<dyn crate::audit::store::LogStore>, crate::audit::store::Error> {

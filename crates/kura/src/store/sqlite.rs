@@ -23,7 +23,8 @@ use super::{
 use crate::crypto::Token;
 use crate::id::{CollectionId, RecordId};
 
-const VAULT_MIGRATIONS: &[&str] = &[include_str!("migrations/sqlite/0001_init.sql")];
+const VAULT_MIGRATIONS: &[&str] =
+    &[include_str!("migrations/sqlite/0001_init.sql"), include_str!("migrations/sqlite/0002_principals.sql")];
 const KEYRING_MIGRATIONS: &[&str] = &[include_str!("migrations/sqlite/keyring_0001_init.sql")];
 
 /// The database file names inside a vault directory.
@@ -449,6 +450,35 @@ impl Store for SqliteStore {
         // 3. Remove the ciphertexts and index entries, and close the tombstone.
         finish_erasure(&mut vault, c.0, rid)?;
         Ok(Erased::Now)
+    }
+
+    fn put_principal(&self, name: &str, sealed: &[u8], create: bool) -> Result<(), Error> {
+        let vault = self.vault()?;
+        if create {
+            vault.execute("INSERT INTO principal(name, sealed) VALUES (?1, ?2)", params![name, sealed]).map_err(
+                |e| match e.sqlite_error_code() {
+                    Some(rusqlite::ErrorCode::ConstraintViolation) => Error::PrincipalExists(name.to_owned()),
+                    _ => Error::Sqlite(e),
+                },
+            )?;
+        } else {
+            let n = vault.execute("UPDATE principal SET sealed = ?2 WHERE name = ?1", params![name, sealed])?;
+            if n != 1 {
+                return Err(Error::Conflict);
+            }
+        }
+        Ok(())
+    }
+
+    fn principal(&self, name: &str) -> Result<Option<Vec<u8>>, Error> {
+        Ok(self.vault()?.query_row("SELECT sealed FROM principal WHERE name = ?1", [name], |r| r.get(0)).optional()?)
+    }
+
+    fn principal_names(&self) -> Result<Vec<String>, Error> {
+        let vault = self.vault()?;
+        let mut stmt = vault.prepare("SELECT name FROM principal ORDER BY name")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn open_log(&self) -> Result<Box<dyn crate::audit::store::LogStore>, crate::audit::store::Error> {

@@ -12,6 +12,7 @@
 
 pub mod codec;
 pub mod input;
+pub mod principals;
 pub mod value;
 
 use std::collections::{BTreeMap, HashMap};

@@ -25,6 +25,7 @@ pub mod id;
 pub mod import;
 pub mod keys;
 pub mod normalize;
+pub mod policy;
 pub mod principal;
 pub mod scan;
 pub mod schema;

@@ -75,7 +75,20 @@ fn csv_rows(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
 fn help_describes_every_command() {
     let env = Env::new();
     let top = env.ok(&["--help"]);
-    for cmd in ["init", "principal", "collection", "import", "get", "find", "update", "erase", "generate", "scan", "demo", "bench"] {
+    for cmd in [
+        "init",
+        "principal",
+        "collection",
+        "import",
+        "get",
+        "find",
+        "update",
+        "erase",
+        "generate",
+        "scan",
+        "demo",
+        "bench",
+    ] {
         assert!(top.contains(cmd), "`{cmd}` missing from --help");
     }
     assert!(top.contains("KURA_PASSPHRASE"));

@@ -1,0 +1,215 @@
+//! Authorisation with Cedar: per action and per field, plain, masked or hidden. Default deny.
+//!
+//! The schema ([`SCHEMA`]) describes principals (with their roles as parents, kind, assigned companies and
+//! suspension), one field of one record as the resource (collection, field name and type, classification,
+//! and the record's client company), and the request's purpose as context. The default policy set
+//! ([`DEFAULT_POLICY`]) encodes the job-scope rules; any replacement is parsed and validated against the
+//! schema (strict mode) before it can take effect. A decision is a value, never an error: anything that
+//! cannot be evaluated is denied.
+
+use std::collections::{HashMap, HashSet};
+use std::str::FromStr;
+
+use cedar_policy::{
+    Authorizer, Context, Decision, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicySet, Request,
+    RestrictedExpression, Schema, ValidationMode, Validator,
+};
+
+use crate::principal::{Kind, Role, Summary};
+use crate::schema::{Classification, FieldType};
+
+/// kura's Cedar schema.
+pub const SCHEMA: &str = include_str!("schema.cedarschema");
+/// The default policy set.
+pub const DEFAULT_POLICY: &str = include_str!("default.cedar");
+
+/// What may be done with one field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Visibility {
+    /// Not shown at all.
+    Hidden,
+    /// Shown masked (see [`crate::mask`]).
+    Masked,
+    /// Shown in the clear.
+    Plain,
+}
+
+/// Actions other than reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Act {
+    /// Change a field.
+    Update,
+    /// Erase the record.
+    Erase,
+    /// Include the field in a bulk export.
+    Export,
+}
+
+impl Act {
+    fn name(self) -> &'static str {
+        match self {
+            Act::Update => "update",
+            Act::Erase => "erase",
+            Act::Export => "export",
+        }
+    }
+}
+
+/// One field of one record, as the policy sees it. No value.
+#[derive(Debug, Clone)]
+pub struct FieldRef<'a> {
+    /// Collection.
+    pub collection: &'a str,
+    /// Field name.
+    pub name: &'a str,
+    /// Field type.
+    pub kind: FieldType,
+    /// Classification.
+    pub classification: Classification,
+    /// The record's client company (canonical), or "" when the collection has no scope field.
+    pub company: &'a str,
+}
+
+/// Why: the request's purpose and its kind (e.g. `support`, `shipping`).
+#[derive(Debug, Clone)]
+pub struct Purpose<'a> {
+    /// The ticket or order reference ("" when none was given).
+    pub reference: &'a str,
+    /// What kind of work it is.
+    pub kind: &'a str,
+}
+
+/// A policy set could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PolicyError {
+    /// Cedar syntax.
+    #[error("policy does not parse: {0}")]
+    Parse(String),
+    /// Not valid against kura's schema.
+    #[error("policy is not valid against kura's schema: {0}")]
+    Invalid(String),
+    /// The schema itself (a build defect).
+    #[error("kura's Cedar schema does not load: {0}")]
+    Schema(String),
+}
+
+/// A validated policy set with kura's schema.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    set: PolicySet,
+    schema: Schema,
+}
+
+fn classification_name(c: Classification) -> &'static str {
+    match c {
+        Classification::Internal => "internal",
+        Classification::Personal => "personal",
+        Classification::Sensitive => "sensitive",
+        Classification::Payment => "payment",
+    }
+}
+
+fn kind_name(k: Kind) -> &'static str {
+    match k {
+        Kind::Employee => "employee",
+        Kind::Dispatched => "dispatched",
+        Kind::Contractor => "contractor",
+        Kind::Service => "service",
+    }
+}
+
+fn role_name(r: Role) -> &'static str {
+    match r {
+        Role::Operator => "operator",
+        Role::Supervisor => "supervisor",
+        Role::Auditor => "auditor",
+        Role::SecurityOfficer => "security-officer",
+        Role::Administrator => "administrator",
+    }
+}
+
+fn uid(kind: &str, id: &str) -> Option<EntityUid> {
+    let t = EntityTypeName::from_str(kind).ok()?;
+    Some(EntityUid::from_type_name_and_id(t, EntityId::new(id)))
+}
+
+impl Policy {
+    /// The default policy set.
+    pub fn default_policy() -> Result<Policy, PolicyError> {
+        Policy::from_text(DEFAULT_POLICY)
+    }
+
+    /// Parses a policy set and validates it against kura's schema (strict) before it can be used.
+    pub fn from_text(text: &str) -> Result<Policy, PolicyError> {
+        let (schema, _) = Schema::from_cedarschema_str(SCHEMA).map_err(|e| PolicyError::Schema(e.to_string()))?;
+        let set = PolicySet::from_str(text).map_err(|e| PolicyError::Parse(e.to_string()))?;
+        let result = Validator::new(schema.clone()).validate(&set, ValidationMode::Strict);
+        if !result.validation_passed() {
+            let errors: Vec<String> = result.validation_errors().map(ToString::to_string).collect();
+            return Err(PolicyError::Invalid(errors.join("; ")));
+        }
+        Ok(Policy { set, schema })
+    }
+
+    fn decide(&self, who: &Summary, action: &str, field: &FieldRef<'_>, why: &Purpose<'_>) -> bool {
+        self.try_decide(who, action, field, why).unwrap_or(false)
+    }
+
+    fn try_decide(&self, who: &Summary, action: &str, field: &FieldRef<'_>, why: &Purpose<'_>) -> Option<bool> {
+        let principal = uid("Kura::Principal", &who.name)?;
+        let resource = uid("Kura::Field", &format!("{}/{}", field.collection, field.name))?;
+        let action = uid("Kura::Action", action)?;
+        let roles: HashSet<EntityUid> = who.roles.iter().filter_map(|r| uid("Kura::Role", role_name(*r))).collect();
+        let mut pattrs = HashMap::new();
+        pattrs.insert("kind".to_owned(), RestrictedExpression::new_string(kind_name(who.kind).to_owned()));
+        pattrs.insert(
+            "companies".to_owned(),
+            RestrictedExpression::new_set(who.companies.iter().map(|c| RestrictedExpression::new_string(c.clone()))),
+        );
+        pattrs.insert("suspended".to_owned(), RestrictedExpression::new_bool(who.suspended));
+        let mut fattrs = HashMap::new();
+        fattrs.insert("collection".to_owned(), RestrictedExpression::new_string(field.collection.to_owned()));
+        fattrs.insert("name".to_owned(), RestrictedExpression::new_string(field.name.to_owned()));
+        fattrs.insert("type".to_owned(), RestrictedExpression::new_string(field.kind.as_str().to_owned()));
+        fattrs.insert(
+            "classification".to_owned(),
+            RestrictedExpression::new_string(classification_name(field.classification).to_owned()),
+        );
+        fattrs.insert("company".to_owned(), RestrictedExpression::new_string(field.company.to_owned()));
+        let mut entities = vec![
+            Entity::new(principal.clone(), pattrs, roles.clone()).ok()?,
+            Entity::new(resource.clone(), fattrs, HashSet::new()).ok()?,
+        ];
+        entities.extend(roles.into_iter().map(Entity::with_uid));
+        let entities = Entities::from_entities(entities, Some(&self.schema)).ok()?;
+        let context = Context::from_pairs([
+            ("purpose".to_owned(), RestrictedExpression::new_string(why.reference.to_owned())),
+            ("purpose_kind".to_owned(), RestrictedExpression::new_string(why.kind.to_owned())),
+        ])
+        .ok()?;
+        let request = Request::new(principal, action, resource, context, Some(&self.schema)).ok()?;
+        let response = Authorizer::new().is_authorized(&request, &self.set, &entities);
+        Some(response.decision() == Decision::Allow)
+    }
+
+    /// How one field may be shown to `who` for `why`.
+    pub fn visibility(&self, who: &Summary, field: &FieldRef<'_>, why: &Purpose<'_>) -> Visibility {
+        if self.decide(who, "read_plain", field, why) {
+            Visibility::Plain
+        } else if self.decide(who, "read_masked", field, why) {
+            Visibility::Masked
+        } else {
+            Visibility::Hidden
+        }
+    }
+
+    /// Whether `who` may do `act` on one field for `why`.
+    pub fn allows(&self, who: &Summary, act: Act, field: &FieldRef<'_>, why: &Purpose<'_>) -> bool {
+        self.decide(who, act.name(), field, why)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -56,6 +56,9 @@ pub enum Command {
     /// Write synthetic, realistic personal data as CSV.
     #[command(subcommand)]
     Generate(GenerateCmd),
+    /// Cedar policies: show the default, validate a file, run policy test cases.
+    #[command(subcommand)]
+    Policy(PolicyCmd),
     /// People and service accounts: roles, assigned companies, passwords, TOTP, API tokens.
     #[command(subcommand)]
     Principal(PrincipalCmd),
@@ -453,5 +456,24 @@ pub enum PrincipalCmd {
         /// TOTP code.
         #[arg(long)]
         code: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCmd {
+    /// Print kura's Cedar schema and the default policy set.
+    Show,
+    /// Parse a policy file and validate it against kura's schema.
+    Validate {
+        /// Cedar policy file.
+        file: PathBuf,
+    },
+    /// Run policy test cases (TOML: principal, action, field, purpose, expected outcome).
+    Test {
+        /// The cases.
+        file: PathBuf,
+        /// Policy file to test [default: the default policy].
+        #[arg(long)]
+        policy: Option<PathBuf>,
     },
 }

@@ -1,1 +1,527 @@
-//! stub
+//! Masking: what a principal sees of a field when a policy decides it is *masked* rather than plain or hidden.
+//!
+//! The library applies [`mask`] before a value leaves the vault; clients never receive the clear value to mask
+//! it themselves. Each field type keeps the part a masked view is for (enough to confirm "is this the right
+//! customer?" over the phone) and nothing more:
+//!
+//! | kind | kept | example |
+//! |---|---|---|
+//! | `card_number` | first six and last four, grouped as printed | `4111 11•• •••• 1111`, `3782 82•••• •0005` |
+//! | `person_name_ja`, `kana` | family name (before the first space), `＊` per character of the rest | `山田 ＊＊`, `ヤマダ ＊＊＊` |
+//! | `person_name_romaji` | family name, other words as initials | `T. YAMADA`, `YAMADA, T.` |
+//! | `jp_address` | prefecture and municipality (with 郡, and the ward of a designated city) | `東京都千代田区`, `大阪府大阪市北区` |
+//! | `us_address` | city, state, first three ZIP digits | `Springfield, IL 627**` |
+//! | `postal_code` | first three digits | `100-****`, `627**` |
+//! | `phone` | last four digits, separators and a leading `+` | `***-****-5678`, `+* ***-***-0123` |
+//! | `email` | first character of the local part, the domain | `t**********@example.co.jp` |
+//! | `date` | the Western year, in ISO shape | `1980-**-**` |
+//! | `identifier` | last four characters | `*****0042` |
+//! | `card_expiry` | nothing | `**/**` |
+//! | `free_text` | nothing | `[masked]` |
+//! | `organisation`, `department`, `card_brand` | everything: not personal on their own | `株式会社サンプル` |
+//!
+//! A value that cannot be parsed for its kind is replaced by a fixed placeholder (`***`, `＊＊＊` for Japanese
+//! names and addresses, `****-**-**` for dates), as is any value longer than
+//! [`normalize::MAX_INPUT_BYTES`](crate::normalize::MAX_INPUT_BYTES), which the vault never stores.
+//!
+//! Guarantees, checked by property tests: [`mask`] never panics; a masked card number contains no digit but
+//! its first six and last four; a masked phone number contains no digit but its last four; a masked e-mail
+//! address shows at most the first character of the local part; a masked Japanese or kana name shows no
+//! character of the given name, and a masked romaji name no given name beyond its initial. Parsing is
+//! conservative: when it is unsure where the kept part ends, it keeps less (an address whose municipality it
+//! cannot find keeps the prefecture only), never more. Working copies of the value are zeroised.
+
+use unicode_normalization::UnicodeNormalization;
+use zeroize::Zeroizing;
+
+use crate::card::Pan;
+use crate::normalize;
+use crate::schema::FieldType;
+
+/// Placeholder for a value that cannot be parsed.
+const MALFORMED: &str = "***";
+/// Placeholder for a Japanese name or address that cannot be parsed.
+const MALFORMED_JA: &str = "＊＊＊";
+/// Stands for each character of a masked Japanese or kana given name.
+const JA_STAR: char = '＊';
+/// More stars than this in an e-mail local part would only tell its length.
+const MAX_EMAIL_STARS: usize = 10;
+
+/// The masked form of `value`, a value of type `kind`.
+///
+/// Never fails: a value that cannot be parsed for its kind gives a fixed placeholder that reveals nothing
+/// about it.
+pub fn mask(kind: FieldType, value: &str) -> String {
+    let shown = match kind {
+        // Not personal on their own; a policy that wants them hidden says `hidden`.
+        FieldType::Organisation | FieldType::Department | FieldType::CardBrand => return value.to_owned(),
+        FieldType::FreeText => None,
+        FieldType::CardExpiry => None,
+        _ if value.len() > normalize::MAX_INPUT_BYTES => None,
+        FieldType::CardNumber => card(value),
+        FieldType::PersonNameJa | FieldType::Kana => ja_name(value),
+        FieldType::PersonNameRomaji => romaji_name(value),
+        FieldType::JpAddress => jp_address(value),
+        FieldType::UsAddress => us_address(value),
+        FieldType::PostalCode => postal_code(value),
+        FieldType::Phone => phone(value),
+        FieldType::Email => email(value),
+        FieldType::Date => date(value),
+        FieldType::Identifier => identifier(value),
+    };
+    shown.unwrap_or_else(|| placeholder(kind).to_owned())
+}
+
+/// What a value of `kind` is shown as when nothing of it can be kept.
+fn placeholder(kind: FieldType) -> &'static str {
+    match kind {
+        FieldType::PersonNameJa | FieldType::Kana | FieldType::JpAddress => MALFORMED_JA,
+        FieldType::Date => "****-**-**",
+        FieldType::CardExpiry => "**/**",
+        FieldType::FreeText => "[masked]",
+        FieldType::Identifier
+        | FieldType::PersonNameRomaji
+        | FieldType::Email
+        | FieldType::Phone
+        | FieldType::UsAddress
+        | FieldType::PostalCode
+        | FieldType::Organisation
+        | FieldType::Department
+        | FieldType::CardNumber
+        | FieldType::CardBrand => MALFORMED,
+    }
+}
+
+/// NFKC (full-width digits, letters and `＠` become ASCII, half-width kana full-width), trimmed, in a buffer
+/// that is wiped when dropped.
+fn nfkc(value: &str) -> Zeroizing<String> {
+    Zeroizing::new(value.trim().nfkc().collect())
+}
+
+/// Variation selectors, zero-width characters, the byte-order mark and the soft hyphen: they change how a
+/// character is drawn or nothing at all, so they do not count as characters of a name.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{FE00}'..='\u{FE0F}'
+            | '\u{E0100}'..='\u{E01EF}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200D}'
+            | '\u{2060}'
+            | '\u{FEFF}'
+            | '\u{00AD}'
+    )
+}
+
+/// A character that belongs to the one before it: a combining mark (a voiced mark written apart, an accent)
+/// or an invisible one.
+fn is_attached(c: char) -> bool {
+    unicode_normalization::char::is_combining_mark(c) || is_invisible(c)
+}
+
+// ---------------------------------------------------------------------------------------------- cards
+
+/// BIN and last four of a valid card number. The vault stores only numbers that pass [`Pan::parse`], so
+/// sharing it keeps the masked form identical to the one the card view shows.
+fn card(value: &str) -> Option<String> {
+    Pan::parse(value).ok().map(|pan| pan.masked())
+}
+
+// ---------------------------------------------------------------------------------------------- names
+
+/// Japanese and kana names: the family name as written, then `＊` for each character of the given name.
+///
+/// The family name is everything before the first space (half- or full-width). Without a space the split is
+/// unknown, so only the first character is kept. Characters are counted after NFKC, so a half-width voiced
+/// mark (`ﾀﾞ`) or a variation selector does not add a star.
+fn ja_name(value: &str) -> Option<String> {
+    let v = value.trim();
+    let (family, sep, given) = match v.char_indices().find(|&(_, c)| c.is_whitespace()) {
+        Some((i, sep)) => (v.get(..i)?, Some(sep), v.get(i + sep.len_utf8()..)?),
+        None => {
+            // The first character with its combining and invisible marks (`葛󠄀`, `か゛`).
+            let mut chars = v.char_indices();
+            chars.next()?;
+            let end = chars.find(|&(_, c)| !is_attached(c)).map_or(v.len(), |(i, _)| i);
+            (v.get(..end)?, None, v.get(end..)?)
+        }
+    };
+    let mut out = String::with_capacity(family.len() + given.len() * 3 + 3);
+    out.push_str(family);
+    out.extend(sep);
+    for c in given.nfkc().filter(|&c| !is_attached(c)) {
+        out.push(if c.is_whitespace() { c } else { JA_STAR });
+    }
+    Some(out)
+}
+
+/// Word separators in a romaji name besides white space: `Taro.YAMADA`, `J.R.R. TOLKIEN`, `Taro・YAMADA`.
+fn is_romaji_separator(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '.' | '・' | '·' | '_')
+}
+
+/// A word written in capitals (`YAMADA`, `O'BRIEN`): the family name in `Taro YAMADA`. One letter is an
+/// initial, not a name.
+fn is_upper_word(word: &str) -> bool {
+    let mut letters = word.chars().filter(|c| c.is_alphabetic()).peekable();
+    letters.clone().nth(1).is_some() && letters.all(char::is_uppercase)
+}
+
+/// `Taro` → `T.`; a word without letters or digits (a stray `&`) is dropped.
+fn initial(word: &str) -> Option<String> {
+    word.chars().find(|c| c.is_alphanumeric()).map(|c| format!("{c}."))
+}
+
+/// Latin-script names: the family name as written, every other word as its initial.
+///
+/// The family name is the part before a comma (`YAMADA, Taro`), else the words written in capitals when
+/// some word is not (`Taro YAMADA`, `Mary Ann VAN DYKE`), else the last word (`Taro Yamada`). A single word
+/// is kept: it is in the family name's place.
+fn romaji_name(value: &str) -> Option<String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return None;
+    }
+    let initials = |s: &str| -> Vec<String> { s.split(is_romaji_separator).filter_map(initial).collect() };
+    if let Some((family, given)) = v.split_once([',', '，', '、']) {
+        let family = family.trim();
+        let given = initials(given);
+        return Some(match (family.is_empty(), given.is_empty()) {
+            (true, true) => return None,
+            (true, false) => given.join(" "),
+            (false, true) => family.to_owned(),
+            (false, false) => format!("{family}, {}", given.join(" ")),
+        });
+    }
+    let words: Vec<&str> = v.split(is_romaji_separator).filter(|w| !w.is_empty()).collect();
+    let upper = words.iter().filter(|w| is_upper_word(w)).count();
+    let keep = |i: usize, w: &str| -> bool {
+        if upper > 0 && upper < words.len() {
+            is_upper_word(w)
+        } else {
+            i + 1 == words.len()
+        }
+    };
+    let out: Vec<String> =
+        words.iter().enumerate().filter_map(|(i, w)| if keep(i, w) { Some((*w).to_owned()) } else { initial(w) }).collect();
+    (!out.is_empty()).then(|| out.join(" "))
+}
+
+// ------------------------------------------------------------------------------------------ addresses
+
+/// The 47 prefectures.
+#[rustfmt::skip]
+static PREFECTURES: [&str; 47] = [
+    "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県", "群馬県", "埼玉県",
+    "千葉県", "東京都", "神奈川県", "新潟県", "富山県", "石川県", "福井県", "山梨県", "長野県", "岐阜県", "静岡県",
+    "愛知県", "三重県", "滋賀県", "京都府", "大阪府", "兵庫県", "奈良県", "和歌山県", "鳥取県", "島根県", "岡山県",
+    "広島県", "山口県", "徳島県", "香川県", "愛媛県", "高知県", "福岡県", "佐賀県", "長崎県", "熊本県", "大分県",
+    "宮崎県", "鹿児島県", "沖縄県",
+];
+
+/// The 20 designated cities (政令指定都市), whose wards belong to the city level.
+#[rustfmt::skip]
+static DESIGNATED_CITIES: [&str; 20] = [
+    "札幌市", "仙台市", "さいたま市", "千葉市", "横浜市", "川崎市", "相模原市", "新潟市", "静岡市", "浜松市",
+    "名古屋市", "京都市", "大阪市", "堺市", "神戸市", "岡山市", "広島市", "北九州市", "福岡市", "熊本市",
+];
+
+/// Tokyo's 23 special wards, recognised without `東京都` in front.
+#[rustfmt::skip]
+static TOKYO_WARDS: [&str; 23] = [
+    "千代田区", "中央区", "港区", "新宿区", "文京区", "台東区", "墨田区", "江東区", "品川区", "目黒区", "大田区",
+    "世田谷区", "渋谷区", "中野区", "杉並区", "豊島区", "北区", "荒川区", "板橋区", "練馬区", "足立区", "葛飾区",
+    "江戸川区",
+];
+
+/// Municipalities with `市 区 町 村` inside the name (`四日市市`, `東村山市`); the first such character would
+/// otherwise end them early. A name that starts with one (`市川市`, `町田市`, `村上市`) needs no entry.
+#[rustfmt::skip]
+static INNER_SUFFIX: [&str; 15] = [
+    "四日市市", "廿日市市", "野々市市", "上市町", "余市町", "十日町市", "大町市", "大町町", "田村市", "羽村市",
+    "大村市", "東村山市", "武蔵村山市", "玉村町", "中村区",
+];
+
+/// Longest municipality name before its `市 区 町 村` (`かすみがうら`, `いちき串木野`).
+const MAX_MUNICIPALITY_NAME: usize = 8;
+/// Longest ward name before `区`.
+const MAX_WARD_NAME: usize = 4;
+
+fn is_kanji(c: char) -> bool {
+    matches!(
+        c,
+        '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}' | '\u{20000}'..='\u{3FFFF}' | '々' | '〆'
+    )
+}
+
+/// A character of a place name: kanji, kana (including `ヶ` and `ー`).
+fn is_place_char(c: char) -> bool {
+    is_kanji(c) || matches!(c, '\u{3041}'..='\u{3096}' | '\u{30A1}'..='\u{30FA}' | 'ー' | 'ゝ' | 'ゞ' | 'ヽ' | 'ヾ')
+}
+
+/// The place name at the start of `s` ending in one of `suffixes`, suffix included: at least one character
+/// of name, at most `max`, place characters only.
+fn place<'a>(s: &'a str, suffixes: &[char], max: usize) -> Option<&'a str> {
+    if let Some(known) =
+        INNER_SUFFIX.iter().find(|n| s.starts_with(**n) && n.chars().last().is_some_and(|c| suffixes.contains(&c)))
+    {
+        return s.get(..known.len());
+    }
+    for (n, (i, c)) in s.char_indices().enumerate().take(max + 1) {
+        if !is_place_char(c) {
+            return None;
+        }
+        if n >= 1 && suffixes.contains(&c) {
+            return s.get(..i + c.len_utf8());
+        }
+    }
+    None
+}
+
+/// A county (`虻田郡`) at the start of `s`: one to four kanji before `郡`. `郡山市`, `大和郡山市`, `小郡市` and
+/// `郡上市` are cities, and a `市` in front of `郡` is normally a city followed by a town (`鹿児島市郡元`) except
+/// in 余市郡 and 高市郡.
+fn county(s: &str) -> Option<&str> {
+    let (i, _) = s.char_indices().take(5).find(|&(_, c)| c == '郡')?;
+    let name = s.get(..i)?;
+    let city_like = name.chars().any(|c| matches!(c, '市' | '区' | '町' | '都' | '道' | '府' | '県'));
+    if name.is_empty() || !name.chars().all(is_kanji) || (city_like && !matches!(name, "余市" | "高市")) {
+        return None;
+    }
+    let after = s.get(i + '郡'.len_utf8()..)?;
+    if after.starts_with('市') || after.starts_with("山市") {
+        return None;
+    }
+    s.get(..i + '郡'.len_utf8())
+}
+
+/// The municipality at the start of `s`: `郡` + town or village, a city (with its ward if it is a designated
+/// city), a Tokyo ward, a town or a village. A county without a town after it gives nothing rather than
+/// falling through to the generic rule, which would cut `余市郡` at `余市`.
+fn municipality(s: &str) -> Option<String> {
+    if let Some(c) = county(s) {
+        let town = place(s.get(c.len()..)?, &['町', '村'], MAX_MUNICIPALITY_NAME)?;
+        return Some(format!("{c}{town}"));
+    }
+    let m = place(s, &['市', '区', '町', '村'], MAX_MUNICIPALITY_NAME)?;
+    let ward = if DESIGNATED_CITIES.contains(&m) {
+        s.get(m.len()..).and_then(|rest| place(rest, &['区'], MAX_WARD_NAME))
+    } else {
+        None
+    };
+    Some(format!("{m}{}", ward.unwrap_or_default()))
+}
+
+/// Japanese addresses: prefecture and municipality, without spaces; the prefecture alone when the
+/// municipality cannot be told apart from the rest. Without a prefecture only a designated city or a Tokyo
+/// ward is recognised, so that a town name (`神田神保町`) is never mistaken for a municipality.
+fn jp_address(value: &str) -> Option<String> {
+    let s: Zeroizing<String> =
+        Zeroizing::new(nfkc(value).chars().filter(|&c| !c.is_whitespace() && !is_invisible(c)).collect());
+    // A postal code in front: `〒100-0005`, `100-0005`.
+    let s = s.trim_start_matches(|c: char| {
+        matches!(c, '〒' | '0'..='9' | '-' | 'ー' | '\u{2010}'..='\u{2015}' | '\u{2212}')
+    });
+    let s = s.strip_prefix("日本国").or_else(|| s.strip_prefix("日本")).unwrap_or(s);
+    match PREFECTURES.iter().find(|p| s.starts_with(**p)) {
+        Some(pref) => {
+            let rest = s.get(pref.len()..).unwrap_or_default();
+            Some(format!("{pref}{}", municipality(rest).unwrap_or_default()))
+        }
+        None => {
+            let m = municipality(s)?;
+            let known = DESIGNATED_CITIES.iter().any(|k| m.starts_with(k)) || TOKYO_WARDS.contains(&m.as_str());
+            known.then_some(m)
+        }
+    }
+}
+
+/// State and territory names (upper case, one space between words) and their USPS codes.
+#[rustfmt::skip]
+static STATES: &[(&str, &str)] = &[
+    ("ALABAMA", "AL"), ("ALASKA", "AK"), ("ARIZONA", "AZ"), ("ARKANSAS", "AR"), ("CALIFORNIA", "CA"),
+    ("COLORADO", "CO"), ("CONNECTICUT", "CT"), ("DELAWARE", "DE"), ("FLORIDA", "FL"), ("GEORGIA", "GA"),
+    ("HAWAII", "HI"), ("IDAHO", "ID"), ("ILLINOIS", "IL"), ("INDIANA", "IN"), ("IOWA", "IA"),
+    ("KANSAS", "KS"), ("KENTUCKY", "KY"), ("LOUISIANA", "LA"), ("MAINE", "ME"), ("MARYLAND", "MD"),
+    ("MASSACHUSETTS", "MA"), ("MICHIGAN", "MI"), ("MINNESOTA", "MN"), ("MISSISSIPPI", "MS"), ("MISSOURI", "MO"),
+    ("MONTANA", "MT"), ("NEBRASKA", "NE"), ("NEVADA", "NV"), ("NEW HAMPSHIRE", "NH"), ("NEW JERSEY", "NJ"),
+    ("NEW MEXICO", "NM"), ("NEW YORK", "NY"), ("NORTH CAROLINA", "NC"), ("NORTH DAKOTA", "ND"), ("OHIO", "OH"),
+    ("OKLAHOMA", "OK"), ("OREGON", "OR"), ("PENNSYLVANIA", "PA"), ("RHODE ISLAND", "RI"), ("SOUTH CAROLINA", "SC"),
+    ("SOUTH DAKOTA", "SD"), ("TENNESSEE", "TN"), ("TEXAS", "TX"), ("UTAH", "UT"), ("VERMONT", "VT"),
+    ("VIRGINIA", "VA"), ("WASHINGTON", "WA"), ("WEST VIRGINIA", "WV"), ("WISCONSIN", "WI"), ("WYOMING", "WY"),
+    ("DISTRICT OF COLUMBIA", "DC"), ("PUERTO RICO", "PR"), ("GUAM", "GU"), ("VIRGIN ISLANDS", "VI"),
+    ("AMERICAN SAMOA", "AS"), ("NORTHERN MARIANA ISLANDS", "MP"),
+];
+
+/// Words that end a street or unit, never a city: a "city" ending in one is the street line.
+#[rustfmt::skip]
+static STREET_WORDS: &[&str] = &[
+    "ALY", "APT", "AVE", "AVENUE", "BLDG", "BLVD", "BOULEVARD", "BOX", "CIR", "CIRCLE", "COURT", "CT", "DR",
+    "DRIVE", "FL", "FLOOR", "HWY", "HIGHWAY", "LANE", "LN", "PKWY", "PL", "PLACE", "RD", "RM", "ROAD", "STE",
+    "ST", "STREET", "SUITE", "TER", "TERRACE", "TRL", "UNIT", "WAY",
+];
+
+/// Upper case without dots: `D.C.` → `DC`, `U.S.A.` → `USA`.
+fn us_word(w: &str) -> String {
+    w.chars().filter(|&c| c != '.').flat_map(char::to_uppercase).collect()
+}
+
+fn is_country(words: &[&str]) -> bool {
+    let joined: Vec<String> = words.iter().map(|w| us_word(w)).collect();
+    matches!(joined.join(" ").as_str(), "US" | "USA" | "UNITED STATES" | "UNITED STATES OF AMERICA")
+}
+
+/// `62704`, `62704-1234` or `627041234`: the first three digits.
+fn zip3(w: &str) -> Option<&str> {
+    let digits = w.chars().filter(char::is_ascii_digit).count();
+    let shape = match w.find('-') {
+        Some(5) => w.len() == 10 && digits == 9,
+        Some(_) => false,
+        None => digits == w.len() && (digits == 5 || digits == 9),
+    };
+    if shape {
+        w.get(..3)
+    } else {
+        None
+    }
+}
+
+/// The state at the end of `words`: its code and how many words it took.
+fn state(words: &[&str]) -> Option<(&'static str, usize)> {
+    for n in (1..=3).rev() {
+        let Some(tail) = words.len().checked_sub(n).and_then(|start| words.get(start..)) else { continue };
+        let name: Vec<String> = tail.iter().map(|w| us_word(w)).collect();
+        let name = name.join(" ");
+        if let Some(&(_, code)) = STATES.iter().find(|&&(s, code)| s == name || (n == 1 && code == name)) {
+            return Some((code, n));
+        }
+    }
+    None
+}
+
+/// A plausible city: letters, spaces, `.`, `'` and `-`, at most four words, not ending in a street word.
+fn is_city(words: &[&str]) -> bool {
+    !words.is_empty()
+        && words.len() <= 4
+        && words.iter().all(|w| w.chars().all(|c| c.is_alphabetic() || matches!(c, '.' | '\'' | '’' | '-')))
+        && words.last().is_some_and(|w| !STREET_WORDS.contains(&us_word(w).as_str()))
+}
+
+/// US addresses: `City, ST 627**`. The city is the comma-separated part before the state (or the words
+/// before the state in the last part, when an earlier part holds the street); without commas the city cannot
+/// be told from the street and is left out.
+fn us_address(value: &str) -> Option<String> {
+    let s = nfkc(value);
+    let mut parts: Vec<Vec<&str>> =
+        s.split([',', ';']).map(|p| p.split_whitespace().collect::<Vec<_>>()).filter(|p| !p.is_empty()).collect();
+    if parts.last().is_some_and(|p| is_country(p)) {
+        parts.pop();
+    }
+    let mut last = parts.pop()?;
+    if last.len() > 1 && last.last().is_some_and(|w| is_country(&[*w])) {
+        last.pop();
+    }
+    let zip = last.last().and_then(|w| zip3(w));
+    if zip.is_some() {
+        last.pop();
+        if last.is_empty() {
+            last = parts.pop().unwrap_or_default();
+        }
+    }
+    let zip = zip.map(|z| format!("{z}**"));
+    let Some((code, n)) = state(&last) else { return zip };
+    last.truncate(last.len().saturating_sub(n));
+    let city = if last.is_empty() {
+        parts.last().filter(|p| is_city(p)).map(|p| p.join(" "))
+    } else {
+        // The last part held city and state, so the street must be in an earlier part.
+        (!parts.is_empty() && is_city(&last)).then(|| last.join(" "))
+    };
+    let mut out = String::with_capacity(32);
+    if let Some(city) = city {
+        out.push_str(&city);
+        out.push_str(", ");
+    }
+    out.push_str(code);
+    if let Some(zip) = zip {
+        out.push(' ');
+        out.push_str(&zip);
+    }
+    Some(out)
+}
+
+/// Japanese `100-****`, US `627**` or `627**-****`, from the canonical form.
+fn postal_code(value: &str) -> Option<String> {
+    let canonical = Zeroizing::new(normalize::canonical(FieldType::PostalCode, value).ok()?);
+    Some(canonical.chars().enumerate().map(|(i, c)| if i >= 3 && c.is_ascii_digit() { '*' } else { c }).collect())
+}
+
+// ------------------------------------------------------------------------------------- numbers, dates
+
+/// Fewer digits than this are not a phone number, and keeping four of them would show nearly all.
+const MIN_PHONE_DIGITS: usize = 7;
+
+/// Phone numbers: the last four digits; every other digit becomes `*`, separators and a leading `+` stay.
+fn phone(value: &str) -> Option<String> {
+    let s = nfkc(value);
+    let digits = s.chars().filter(char::is_ascii_digit).count();
+    if digits < MIN_PHONE_DIGITS {
+        return None;
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut seen = 0usize;
+    for (i, c) in s.chars().enumerate() {
+        match c {
+            '0'..='9' => {
+                seen += 1;
+                out.push(if seen + 4 > digits { c } else { '*' });
+            }
+            '+' if i == 0 => out.push('+'),
+            '-' | '(' | ')' | '.' | '/' | 'ー' | '\u{2010}'..='\u{2015}' | '\u{2212}' => out.push(c),
+            _ if c.is_whitespace() => out.push(c),
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+/// E-mail addresses: the first character of the local part, one `*` for each further character up to ten,
+/// and the domain.
+fn email(value: &str) -> Option<String> {
+    let s = nfkc(value);
+    let (local, domain) = s.rsplit_once('@')?;
+    let labels_ok = domain.split('.').count() >= 2 && domain.split('.').all(|l| !l.is_empty());
+    if s.chars().any(char::is_whitespace) || !labels_ok {
+        return None;
+    }
+    let mut chars = local.chars();
+    let first = chars.next()?;
+    let stars = chars.filter(|&c| !is_attached(c)).count().min(MAX_EMAIL_STARS);
+    let mut out = String::with_capacity(domain.len() + stars + 8);
+    out.push(first);
+    out.extend(std::iter::repeat_n('*', stars));
+    out.push('@');
+    out.push_str(domain);
+    Some(out)
+}
+
+/// Dates: the Western year of any notation [`normalize`] accepts (`1980/1/2`, `昭和55年1月2日`).
+fn date(value: &str) -> Option<String> {
+    let canonical = Zeroizing::new(normalize::canonical(FieldType::Date, value).ok()?);
+    let (year, _) = canonical.split_once('-')?;
+    Some(format!("{year}-**-**"))
+}
+
+/// Identifiers: the last four characters, `*` for each one before. Four characters or fewer are hidden
+/// entirely, since keeping four would keep them all.
+fn identifier(value: &str) -> Option<String> {
+    let v = value.trim();
+    let n = v.chars().count();
+    if n <= 4 {
+        return None;
+    }
+    let hidden = n.saturating_sub(4);
+    let mut out: String = std::iter::repeat_n('*', hidden).collect();
+    out.extend(v.chars().skip(hidden));
+    Some(out)
+}

@@ -10,6 +10,7 @@ mod generate;
 mod get;
 mod import;
 mod init;
+mod policy;
 mod principal;
 mod scan;
 mod update;
@@ -34,6 +35,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Generate(c) => generate::run(g, c),
         Command::Audit(c) => audit::run(g, c),
         Command::Principal(c) => principal::run(g, c),
+        Command::Policy(c) => policy::run(c),
         Command::Scan(a) => scan::run(g, &a),
         Command::Demo(a) => demo::run(g, &a),
         Command::Bench(a) => bench::run(g, &a),

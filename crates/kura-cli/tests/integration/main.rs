@@ -290,3 +290,23 @@ fn principals_from_the_command_line() {
     assert!(activity.contains("principal-change") && activity.contains("principal `sato`: suspended"), "{activity}");
     assert!(!activity.contains("a long enough passphrase"));
 }
+
+#[test]
+fn policy_commands() {
+    let env = Env::new();
+    let cases = concat!(env!("CARGO_MANIFEST_DIR"), "/../../policies/default-tests.toml");
+    let out = env.ok(&["policy", "test", cases]);
+    assert!(out.contains("0 failed"), "{out}");
+    // A policy that lets everyone read everything fails the shipped cases.
+    let lax = env.path("lax.cedar");
+    std::fs::write(&lax, "permit(principal, action, resource);").unwrap();
+    env.ok(&["policy", "validate", s(&lax)]);
+    let out = env.kura(&["policy", "test", cases, "--policy", s(&lax)]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("FAIL an administrator cannot read personal data"));
+    let bad = env.path("bad.cedar");
+    std::fs::write(&bad, "permit(principal, action, resource) when { resource.colour == \"x\" };").unwrap();
+    let err = env.fails(&["policy", "validate", s(&bad)], 1);
+    assert!(err.contains("not valid against kura's schema"), "{err}");
+    assert!(env.ok(&["policy", "show"]).contains("namespace Kura"));
+}

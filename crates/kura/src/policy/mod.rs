@@ -211,5 +211,7 @@ impl Policy {
     }
 }
 
+pub mod cases;
+
 #[cfg(test)]
 mod tests;

@@ -12,6 +12,7 @@
 //!   checkpoints, witnesses, tlog-tiles);
 //! - [`import`] — CSV import (UTF-8 and Shift_JIS), all or nothing;
 //! - [`generate`] — deterministic synthetic data;
+//! - [`mask`] — masked forms per field type (card BIN + last four, family name only, address to city level…);
 //! - [`auth`] — password hashes, TOTP, API tokens, lockout (authentication primitives, wired up with principals
 //!   next).
 #![forbid(unsafe_code)]
@@ -24,6 +25,7 @@ pub mod generate;
 pub mod id;
 pub mod import;
 pub mod keys;
+pub mod mask;
 pub mod normalize;
 pub mod policy;
 pub mod principal;

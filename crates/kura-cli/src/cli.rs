@@ -453,8 +453,8 @@ pub enum PrincipalCmd {
     CheckLogin {
         /// Name.
         name: String,
-        /// TOTP code.
-        #[arg(long)]
+        /// TOTP code (or `KURA_LOGIN_CODE`, which keeps it out of the process list).
+        #[arg(long, env = "KURA_LOGIN_CODE")]
         code: Option<String>,
     },
 }

@@ -261,17 +261,29 @@ fn principals_from_the_command_line() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let login = |pw: &str| {
+    let uri = env.ok(&["principal", "enroll-totp", "sato"]);
+    let secret = uri.trim().split("secret=").nth(1).unwrap().split('&').next().unwrap().to_owned();
+    let totp = kura::auth::totp::Totp::new(
+        kura::auth::totp::Secret::from_base32(&secrecy::SecretString::from(secret)).unwrap(),
+        Default::default(),
+        kura::auth::totp::Digits::Six,
+    );
+    let now = kura::auth::totp::step_at(kura::store::now()).unwrap();
+    // A code is accepted once: each successful sign-in needs the next step's code (within the ±1 window).
+    let login = |pw: &str, step: u64| {
+        let code = totp.code(step);
         Command::new(env!("CARGO_BIN_EXE_kura"))
             .args(["principal", "check-login", "sato"])
             .env("KURA_VAULT", env.vault())
             .env("KURA_PASSPHRASE", PASS)
             .env("KURA_LOGIN_PASSWORD", pw)
+            .env("KURA_LOGIN_CODE", code.as_str())
             .output()
             .unwrap()
     };
-    assert!(login("a long enough passphrase").status.success());
-    let bad = login("not the passphrase at all");
+    let first = login("a long enough passphrase", now);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let bad = login("not the passphrase at all", now + 1);
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("sign-in refused"));
     let list = env.ok(&["principal", "list"]);
@@ -284,7 +296,8 @@ fn principals_from_the_command_line() {
     assert!(token.trim().starts_with("kura_"), "{token}");
     env.ok(&["principal", "suspend", "sato"]);
     assert!(env.ok(&["principal", "list"]).contains("SUSPENDED"));
-    assert!(!login("a long enough passphrase").status.success());
+    let suspended = login("a long enough passphrase", now + 1);
+    assert!(!suspended.status.success());
     let user = String::from_utf8(Command::new("id").arg("-un").output().unwrap().stdout).unwrap();
     let activity = env.ok(&["audit", "activity", user.trim(), "--purpose", "AUDIT-2"]);
     assert!(activity.contains("principal-change") && activity.contains("principal `sato`: suspended"), "{activity}");

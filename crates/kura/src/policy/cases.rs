@@ -129,6 +129,7 @@ fn run_case(policy: &Policy, c: &Case) -> Outcome {
         kind: field.kind,
         classification: field.classification,
         company: &c.company,
+        home: field.home,
     };
     let why = Purpose { reference: &c.purpose, kind: &c.purpose_kind };
     let act = match c.action.as_str() {

@@ -69,6 +69,8 @@ pub struct FieldRef<'a> {
     pub classification: Classification,
     /// The record's client company (canonical), or "" when the collection has no scope field.
     pub company: &'a str,
+    /// Whether the field is part of a home address.
+    pub home: bool,
 }
 
 /// Why: the request's purpose and its kind (e.g. `support`, `shipping`).
@@ -178,6 +180,7 @@ impl Policy {
             RestrictedExpression::new_string(classification_name(field.classification).to_owned()),
         );
         fattrs.insert("company".to_owned(), RestrictedExpression::new_string(field.company.to_owned()));
+        fattrs.insert("home".to_owned(), RestrictedExpression::new_bool(field.home));
         let mut entities = vec![
             Entity::new(principal.clone(), pattrs, roles.clone()).ok()?,
             Entity::new(resource.clone(), fattrs, HashSet::new()).ok()?,
@@ -191,6 +194,10 @@ impl Policy {
         .ok()?;
         let request = Request::new(principal, action, resource, context, Some(&self.schema)).ok()?;
         let response = Authorizer::new().is_authorized(&request, &self.set, &entities);
+        // A policy that errored is skipped by Cedar; a skipped `forbid` must not turn into an allow.
+        if response.diagnostics().errors().next().is_some() {
+            return Some(false);
+        }
         Some(response.decision() == Decision::Allow)
     }
 

@@ -27,15 +27,16 @@ fn oracle_visibility(p: &Summary, f: &FieldRef<'_>, why: &Purpose<'_>) -> Visibi
         return Visibility::Hidden;
     }
     let role = *p.roles.iter().next().unwrap();
-    let own = p.companies.contains(f.company);
-    if f.name.starts_with("home_") && why.kind != "shipping" {
+    let own = !f.company.is_empty() && p.companies.contains(f.company);
+    if f.home && why.kind != "shipping" {
         return Visibility::Hidden;
     }
     if f.classification == Classification::Sensitive && p.kind != Kind::Employee {
         return Visibility::Hidden;
     }
     let plain_ok = matches!(role, Role::Operator | Role::Supervisor) && own && f.kind != FieldType::CardNumber;
-    let masked_ok = (matches!(role, Role::Operator | Role::Supervisor) && own) || role == Role::SecurityOfficer;
+    let masked_ok = (matches!(role, Role::Operator | Role::Supervisor) && own)
+        || (role == Role::SecurityOfficer && p.kind == Kind::Employee);
     if plain_ok {
         Visibility::Plain
     } else if masked_ok {
@@ -50,15 +51,15 @@ fn oracle_allows(p: &Summary, act: Act, f: &FieldRef<'_>, why: &Purpose<'_>) -> 
         return false;
     }
     let role = *p.roles.iter().next().unwrap();
-    let own = p.companies.contains(f.company);
+    let own = !f.company.is_empty() && p.companies.contains(f.company);
     match act {
         Act::Update => role == Role::Operator && own,
-        Act::Erase => role == Role::SecurityOfficer,
+        Act::Erase => role == Role::SecurityOfficer && p.kind == Kind::Employee,
         Act::Export => {
             role == Role::Supervisor
                 && own
                 && matches!(p.kind, Kind::Employee | Kind::Service)
-                && !(f.name.starts_with("home_") && why.kind != "shipping")
+                && !(f.home && why.kind != "shipping")
                 && f.kind != FieldType::CardNumber
                 && !(f.classification == Classification::Sensitive && p.kind != Kind::Employee)
         }
@@ -83,6 +84,7 @@ fn default_policy_matches_the_intended_matrix() {
         classification: Classification::Sensitive,
         searchable: false,
         scope: false,
+        home: false,
         external_id: false,
         required: false,
         derived_from: None,
@@ -96,7 +98,7 @@ fn default_policy_matches_the_intended_matrix() {
             for suspended in [false, true] {
                 let p = who(role, kind, suspended);
                 for (collection, f) in &fields {
-                    for company in ["株式会社自社", "株式会社他社"] {
+                    for company in ["株式会社自社", "株式会社他社", ""] {
                         for reference in ["", "TICKET-1"] {
                             for pk in ["support", "shipping"] {
                                 let fr = FieldRef {
@@ -105,6 +107,7 @@ fn default_policy_matches_the_intended_matrix() {
                                     kind: f.kind,
                                     classification: f.classification,
                                     company,
+                                    home: f.home,
                                 };
                                 let why = Purpose { reference, kind: pk };
                                 let got = policy.visibility(&p, &fr, &why);
@@ -163,6 +166,7 @@ fn default_is_deny() {
         kind: FieldType::Phone,
         classification: Classification::Personal,
         company: "株式会社自社",
+        home: false,
     };
     assert_eq!(empty.visibility(&p, &f, &Purpose { reference: "T-1", kind: "support" }), Visibility::Hidden);
 }

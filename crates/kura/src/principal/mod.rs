@@ -3,8 +3,9 @@
 //!
 //! A principal record is stored sealed (AES-256-GCM-SIV under the vault's authentication key, itself wrapped
 //! by the root key), bound to the principal's name: TOTP secrets never sit in the database in the clear, and
-//! an administrator with database access cannot grant a role or an assignment by editing a row — the record
-//! no longer opens. Passwords are Argon2id hashes, API tokens are stored as SHA-256 digests, and every change
+//! an administrator with database access cannot grant a role or an assignment by editing a row or copying
+//! another principal's record — it no longer opens. (Restoring an older copy of the same principal's record
+//! is not detected yet.) Passwords are Argon2id hashes, API tokens are stored as SHA-256 digests, and every change
 //! and every login attempt is written to the access log by the vault.
 
 use std::collections::BTreeSet;
@@ -140,9 +141,20 @@ pub enum Invalid {
     ServicePassword,
     /// Separation of duties.
     #[error(
-        "an administrator cannot also hold a role that reads personal data (operator, supervisor, security officer)"
+        "administrators and auditors cannot also hold a role that reads personal data (operator, supervisor, security officer)"
     )]
     Duties,
+    /// A company name is empty or not a valid organisation name.
+    #[error("assigned company names must be non-empty organisation names")]
+    Company,
+}
+
+/// Canonical forms of assigned company names, as records' scope fields are compared.
+pub fn canonical_companies(names: &BTreeSet<String>) -> Result<BTreeSet<String>, Invalid> {
+    names
+        .iter()
+        .map(|n| crate::normalize::canonical(crate::schema::FieldType::Organisation, n).map_err(|_| Invalid::Company))
+        .collect()
 }
 
 /// Checks a login name.
@@ -167,7 +179,7 @@ impl Principal {
             kind,
             roles,
             team,
-            companies,
+            companies: canonical_companies(&companies)?,
             suspended: false,
             password: None,
             totp: None,
@@ -187,8 +199,12 @@ impl Principal {
             return Err(Invalid::NoRole);
         }
         let reads = [Role::Operator, Role::Supervisor, Role::SecurityOfficer];
-        if self.roles.contains(&Role::Administrator) && reads.iter().any(|r| self.roles.contains(r)) {
+        let oversees = self.roles.contains(&Role::Administrator) || self.roles.contains(&Role::Auditor);
+        if oversees && reads.iter().any(|r| self.roles.contains(r)) {
             return Err(Invalid::Duties);
+        }
+        if self.companies.iter().any(String::is_empty) {
+            return Err(Invalid::Company);
         }
         Ok(())
     }

@@ -126,6 +126,9 @@ pub struct Field {
     /// Whether the field scopes access (e.g. the client company an operator is assigned to).
     #[serde(default)]
     pub scope: bool,
+    /// Whether the field is (part of) a home address: policies show it only for shipping work.
+    #[serde(default)]
+    pub home: bool,
     /// Whether the field holds the record's external id (exactly one field per schema does).
     #[serde(default)]
     pub external_id: bool,

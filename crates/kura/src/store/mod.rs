@@ -191,8 +191,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn reapply_erasures(&self) -> Result<u64, Error>;
     /// The number of live records.
     fn count(&self, c: CollectionId) -> Result<u64, Error>;
-    /// Stores a sealed principal record; `create` refuses an existing name, otherwise the name must exist.
-    fn put_principal(&self, name: &str, sealed: &[u8], create: bool) -> Result<(), Error>;
+    /// Stores a sealed principal record. With `previous` = `None` the name must be new; otherwise the stored
+    /// record must still be exactly `previous` (compare-and-swap), else [`Error::Conflict`].
+    fn put_principal(&self, name: &str, sealed: &[u8], previous: Option<&[u8]>) -> Result<(), Error>;
+    /// Sets a metadata value only if it has none; returns the value now stored.
+    fn init_meta(&self, key: &str, value: &str) -> Result<String, Error>;
     /// A sealed principal record.
     fn principal(&self, name: &str) -> Result<Option<Vec<u8>>, Error>;
     /// All principal names.

@@ -354,9 +354,23 @@ impl Store for PgStore {
             .map(|r| r.get(0)))
     }
 
-    fn put_principal(&self, name: &str, sealed: &[u8], create: bool) -> Result<(), Error> {
+    fn init_meta(&self, key: &str, value: &str) -> Result<String, Error> {
         let mut client = self.client()?;
-        if create {
+        client.execute("INSERT INTO kura_meta(key, value) VALUES ($1, $2) ON CONFLICT DO NOTHING", &[&key, &value])?;
+        Ok(client.query_one("SELECT value FROM kura_meta WHERE key = $1", &[&key])?.get(0))
+    }
+
+    fn put_principal(&self, name: &str, sealed: &[u8], previous: Option<&[u8]>) -> Result<(), Error> {
+        let mut client = self.client()?;
+        if let Some(previous) = previous {
+            let n = client.execute(
+                "UPDATE kura_principal SET sealed = $2 WHERE name = $1 AND sealed = $3",
+                &[&name, &sealed, &previous],
+            )?;
+            if n != 1 {
+                return Err(Error::Conflict);
+            }
+        } else {
             client.execute("INSERT INTO kura_principal(name, sealed) VALUES ($1, $2)", &[&name, &sealed]).map_err(
                 |e| {
                     if e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION) {
@@ -366,11 +380,6 @@ impl Store for PgStore {
                     }
                 },
             )?;
-        } else {
-            let n = client.execute("UPDATE kura_principal SET sealed = $2 WHERE name = $1", &[&name, &sealed])?;
-            if n != 1 {
-                return Err(Error::Conflict);
-            }
         }
         Ok(())
     }

@@ -452,20 +452,29 @@ impl Store for SqliteStore {
         Ok(Erased::Now)
     }
 
-    fn put_principal(&self, name: &str, sealed: &[u8], create: bool) -> Result<(), Error> {
+    fn init_meta(&self, key: &str, value: &str) -> Result<String, Error> {
         let vault = self.vault()?;
-        if create {
+        vault.execute("INSERT OR IGNORE INTO meta(key, value) VALUES (?1, ?2)", params![key, value])?;
+        Ok(vault.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))?)
+    }
+
+    fn put_principal(&self, name: &str, sealed: &[u8], previous: Option<&[u8]>) -> Result<(), Error> {
+        let vault = self.vault()?;
+        if let Some(previous) = previous {
+            let n = vault.execute(
+                "UPDATE principal SET sealed = ?2 WHERE name = ?1 AND sealed = ?3",
+                params![name, sealed, previous],
+            )?;
+            if n != 1 {
+                return Err(Error::Conflict);
+            }
+        } else {
             vault.execute("INSERT INTO principal(name, sealed) VALUES (?1, ?2)", params![name, sealed]).map_err(
                 |e| match e.sqlite_error_code() {
                     Some(rusqlite::ErrorCode::ConstraintViolation) => Error::PrincipalExists(name.to_owned()),
                     _ => Error::Sqlite(e),
                 },
             )?;
-        } else {
-            let n = vault.execute("UPDATE principal SET sealed = ?2 WHERE name = ?1", params![name, sealed])?;
-            if n != 1 {
-                return Err(Error::Conflict);
-            }
         }
         Ok(())
     }

@@ -17,6 +17,10 @@ use crate::store;
 const META_AUTH_KEY: &str = "auth_key";
 const AUTH_KEY_LABEL: &str = "vault/principal-records";
 
+/// The scopes an API token can carry.
+pub const SCOPES: &[&str] =
+    &["records:read", "records:write", "records:erase", "exports:request", "audit:read", "principals:admin"];
+
 /// Managing principals failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -87,10 +91,12 @@ impl Vault {
             let wrapped = B64.decode(w).map_err(|_| PrincipalError::Sealed("(vault key)".to_owned()))?;
             return Ok(self.keys.unwrap(AUTH_KEY_LABEL, &wrapped)?);
         }
+        // Two processes may get here at once: only one key is ever stored, and both use it.
         let key = SecretKey::generate();
         let wrapped = self.keys.wrap(AUTH_KEY_LABEL, &key)?;
-        self.store.set_meta(META_AUTH_KEY, &B64.encode(wrapped))?;
-        Ok(key)
+        let stored = self.store.init_meta(META_AUTH_KEY, &B64.encode(wrapped))?;
+        let wrapped = B64.decode(stored).map_err(|_| PrincipalError::Sealed("(vault key)".to_owned()))?;
+        Ok(self.keys.unwrap(AUTH_KEY_LABEL, &wrapped)?)
     }
 
     fn seal_principal(&self, p: &Principal) -> Result<Vec<u8>, PrincipalError> {
@@ -101,6 +107,11 @@ impl Vault {
     }
 
     fn load_principal(&self, name: &str) -> Result<Option<Principal>, PrincipalError> {
+        Ok(self.load_sealed(name)?.map(|(p, _)| p))
+    }
+
+    /// A principal with the exact stored bytes, for compare-and-swap updates.
+    fn load_sealed(&self, name: &str) -> Result<Option<(Principal, Vec<u8>)>, PrincipalError> {
         let Some(sealed) = self.store.principal(name)? else { return Ok(None) };
         let ad = crypto::context("kura/principal/v1", &[name.as_bytes()]);
         let json =
@@ -109,7 +120,7 @@ impl Vault {
         if p.name != name {
             return Err(PrincipalError::Sealed(name.to_owned()));
         }
-        Ok(Some(p))
+        Ok(Some((p, sealed)))
     }
 
     fn principal_entry(&self, access: &Access, name: &str, detail: String) -> crate::audit::Entry {
@@ -128,7 +139,12 @@ impl Vault {
             p.companies.len()
         );
         self.log(vec![self.principal_entry(access, &p.name, detail)])?;
-        self.store.put_principal(&p.name, &self.seal_principal(p)?, true)?;
+        if let Err(e) = self.store.put_principal(&p.name, &self.seal_principal(p)?, None) {
+            let mut fail = self.principal_entry(access, &p.name, "creation failed".to_owned());
+            fail.outcome = Outcome::Fail;
+            self.log(vec![fail])?;
+            return Err(e.into());
+        }
         Ok(())
     }
 
@@ -153,14 +169,25 @@ impl Vault {
         access: &Access,
         name: &str,
         detail: String,
-        f: impl FnOnce(&mut Principal) -> Result<(), PrincipalError>,
+        f: impl Fn(&mut Principal) -> Result<(), PrincipalError>,
     ) -> Result<(), PrincipalError> {
-        let mut p = self.load_principal(name)?.ok_or_else(|| PrincipalError::Unknown(name.to_owned()))?;
-        f(&mut p)?;
-        p.validate()?;
-        self.log(vec![self.principal_entry(access, name, detail)])?;
-        self.store.put_principal(name, &self.seal_principal(&p)?, false)?;
-        Ok(())
+        self.log(vec![self.principal_entry(access, name, detail.clone())])?;
+        // Compare-and-swap: a concurrent change (a sign-in updating lockout state, another administrator)
+        // is never overwritten; the change is re-applied to the newer record instead.
+        for _ in 0..8 {
+            let (mut p, old) = self.load_sealed(name)?.ok_or_else(|| PrincipalError::Unknown(name.to_owned()))?;
+            f(&mut p)?;
+            p.validate()?;
+            match self.store.put_principal(name, &self.seal_principal(&p)?, Some(&old)) {
+                Ok(()) => return Ok(()),
+                Err(store::Error::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let mut fail = self.principal_entry(access, name, format!("{detail}: failed, too many concurrent changes"));
+        fail.outcome = Outcome::Fail;
+        self.log(vec![fail])?;
+        Err(store::Error::Conflict.into())
     }
 
     /// Changes a principal.
@@ -172,14 +199,14 @@ impl Vault {
             Change::Roles(r) => format!("roles set to {:?}", r.iter().collect::<Vec<_>>()),
         };
         self.modify(access, name, detail, |p| {
-            match change {
+            match &change {
                 Change::Suspend => p.suspended = true,
                 Change::Resume => {
                     p.suspended = false;
                     p.lockout = lockout::State::default();
                 }
-                Change::Companies(c) => p.companies = c,
-                Change::Roles(r) => p.roles = r,
+                Change::Companies(c) => p.companies = crate::principal::canonical_companies(c)?,
+                Change::Roles(r) => p.roles = r.clone(),
             }
             Ok(())
         })
@@ -193,7 +220,7 @@ impl Vault {
             if p.kind == Kind::Service {
                 return Err(Invalid::ServicePassword.into());
             }
-            p.password = Some(phc);
+            p.password = Some(phc.clone());
             Ok(())
         })
     }
@@ -220,10 +247,19 @@ impl Vault {
         scopes: Vec<String>,
         expires_at: i64,
     ) -> Result<SecretString, PrincipalError> {
+        for s in &scopes {
+            if !SCOPES.contains(&s.as_str()) {
+                return Err(PrincipalError::Credential(format!("unknown scope `{s}` (known: {})", SCOPES.join(", "))));
+            }
+        }
         let (plain, stored) = token::issue(scopes, expires_at);
         let detail = format!("API token `{}` issued, expires {expires_at}", stored.id.as_str());
         self.modify(access, name, detail, |p| {
-            p.tokens.push(stored);
+            // Tokens are for services: people sign in with a password and a second factor.
+            if p.kind != Kind::Service {
+                return Err(PrincipalError::Credential("API tokens are issued to service accounts only".to_owned()));
+            }
+            p.tokens.push(stored.clone());
             Ok(())
         })?;
         Ok(plain)
@@ -244,7 +280,7 @@ impl Vault {
     }
 
     fn login_entry(&self, name: &str, origin: &str, outcome: Outcome, detail: &str) -> Result<(), AppendError> {
-        let who = if crate::principal::valid_name(name) { name } else { "(invalid name)" };
+        let who = if crate::principal::valid_name(name) { name } else { "(invalid-name)" };
         let access = Access::new(who, "sign-in", origin).or_else(|_| Access::new(who, "sign-in", "unknown"));
         let Ok(access) = access else { return Err(AppendError("invalid sign-in origin".to_owned())) };
         let mut e = self.entry(&access, Action::Login, None, outcome);
@@ -252,8 +288,9 @@ impl Vault {
         self.log(vec![e]).map(|_| ())
     }
 
-    /// Signs a person in with password and (when enrolled) a TOTP code. Lockout after repeated failures;
-    /// every attempt is logged. Returns the principal's attributes.
+    /// Signs a person in with password and TOTP code (both required for people). Lockout after repeated
+    /// failures; every attempt is logged; every refusal looks the same to the caller. Returns the principal's
+    /// attributes.
     pub fn authenticate(
         &self,
         name: &str,
@@ -261,46 +298,72 @@ impl Vault {
         code: Option<&str>,
         origin: &str,
     ) -> Result<Summary, AuthError> {
+        for _ in 0..8 {
+            match self.try_authenticate(name, pass, code, origin) {
+                Err(AuthError::Principal(PrincipalError::Store(store::Error::Conflict))) => continue,
+                other => return other,
+            }
+        }
+        Err(AuthError::Refused)
+    }
+
+    fn try_authenticate(
+        &self,
+        name: &str,
+        pass: &SecretString,
+        code: Option<&str>,
+        origin: &str,
+    ) -> Result<Summary, AuthError> {
         let now = store::now();
-        let Some(mut p) = self.load_principal(name)? else {
-            // Same work as for a real account, so timing does not reveal which names exist.
-            let _ = password::Hasher::new(password::Params::default()).map(|h| h.verify_absent(pass));
-            self.login_entry(name, origin, Outcome::Deny, "unknown principal").map_err(PrincipalError::from)?;
+        let hasher = password::Hasher::new(password::Params::default())
+            .map_err(|e| PrincipalError::Credential(e.to_string()))?;
+        let Some((mut p, old)) = self.load_sealed(name)? else {
+            // Same work as for a real account, so timing does not reveal which names exist; the name as typed
+            // is not logged (it may be a password typed into the wrong box).
+            let _ = hasher.verify_absent(pass);
+            self.login_entry("(unknown)", origin, Outcome::Deny, "unknown principal").map_err(PrincipalError::from)?;
             return Err(AuthError::Refused);
         };
-        if let lockout::Decision::Deny { until } = lockout::check(&p.lockout, now) {
-            self.login_entry(name, origin, Outcome::Deny, "locked out").map_err(PrincipalError::from)?;
-            return Err(AuthError::Locked(until));
-        }
         let password_ok = match &p.password {
-            Some(phc) => password::verify(pass, phc).unwrap_or(false),
-            None => false,
+            Some(phc) => hasher.verify(pass, phc).unwrap_or(false),
+            None => {
+                let _ = hasher.verify_absent(pass);
+                false
+            }
         };
-        let code_ok = match (p.totp(), code) {
-            (None, _) => Ok(None),
-            (Some(Ok(t)), Some(c)) => {
+        let locked = matches!(lockout::check(&p.lockout, now), lockout::Decision::Deny { .. });
+        // People need both factors; service accounts never sign in with a password.
+        let code_ok = match (p.kind, p.totp(), code) {
+            (Kind::Service, _, _) => Err(()),
+            (_, Some(Ok(t)), Some(c)) => {
                 let last = p.totp.as_ref().and_then(|e| e.last_step);
-                t.verify(c, now, last).map(Some).map_err(|_| ())
+                t.verify(c, now, last).map_err(|_| ())
             }
             _ => Err(()),
         };
-        let ok = password_ok && code_ok.is_ok();
-        if ok && p.suspended {
-            self.login_entry(name, origin, Outcome::Deny, "suspended").map_err(PrincipalError::from)?;
-            return Err(AuthError::Suspended);
-        }
+        let ok = password_ok && code_ok.is_ok() && !locked && !p.suspended;
+        let detail = if locked {
+            "locked out"
+        } else if p.suspended && password_ok {
+            "suspended"
+        } else if ok {
+            "password and second factor accepted"
+        } else {
+            "wrong credentials"
+        };
         if ok {
             p.lockout = lockout::record_success(&p.lockout, now);
-            if let (Ok(Some(step)), Some(e)) = (code_ok, p.totp.as_mut()) {
+            if let (Ok(step), Some(e)) = (code_ok, p.totp.as_mut()) {
                 e.last_step = Some(step);
             }
-            self.login_entry(name, origin, Outcome::Allow, "password and second factor accepted")
-                .map_err(PrincipalError::from)?;
-        } else {
+        } else if !locked {
             p.lockout = lockout::record_failure(&p.lockout, now);
-            self.login_entry(name, origin, Outcome::Deny, "wrong credentials").map_err(PrincipalError::from)?;
         }
-        self.store.put_principal(name, &self.seal_principal(&p)?, false).map_err(PrincipalError::from)?;
+        // The new state (failure count, used TOTP step) is swapped in before the answer: two concurrent
+        // attempts cannot both use one code, and failures are never lost.
+        self.store.put_principal(name, &self.seal_principal(&p)?, Some(&old)).map_err(PrincipalError::from)?;
+        let outcome = if ok { Outcome::Allow } else { Outcome::Deny };
+        self.login_entry(name, origin, outcome, detail).map_err(PrincipalError::from)?;
         if ok {
             Ok(p.summary())
         } else {
@@ -308,48 +371,33 @@ impl Vault {
         }
     }
 
-    /// Authenticates a service by API token. Every attempt is logged.
-    pub fn authenticate_token(&self, presented: &str, origin: &str) -> Result<Summary, AuthError> {
+    /// Authenticates a service by API token; returns the service and the token's scopes. Every attempt is
+    /// logged and every refusal looks the same.
+    pub fn authenticate_token(&self, presented: &str, origin: &str) -> Result<(Summary, Vec<String>), AuthError> {
         let now = store::now();
-        let id = token::lookup_id(presented).map_err(|_| AuthError::Refused);
-        let found = match &id {
-            Ok(id) => {
-                let mut hit = None;
-                for name in self.store.principal_names().map_err(PrincipalError::from)? {
-                    if let Some(p) = self.load_principal(&name)? {
-                        if p.tokens.iter().any(|t| t.id == *id) {
-                            hit = Some(p);
-                            break;
-                        }
-                    }
+        let refuse = |detail: &str, who: &str| -> Result<(Summary, Vec<String>), AuthError> {
+            self.login_entry(who, origin, Outcome::Deny, detail).map_err(PrincipalError::from)?;
+            Err(AuthError::Refused)
+        };
+        let Ok(id) = token::lookup_id(presented) else { return refuse("malformed token", "(unknown)") };
+        let mut found = None;
+        for name in self.store.principal_names().map_err(PrincipalError::from)? {
+            // One damaged record must not stop every service from signing in.
+            if let Ok(Some(p)) = self.load_principal(&name) {
+                if let Some(t) = p.tokens.iter().find(|t| t.id == id).cloned() {
+                    found = Some((p, t));
+                    break;
                 }
-                hit
             }
-            Err(_) => None,
-        };
-        let Some(p) = found else {
-            self.login_entry("(token)", origin, Outcome::Deny, "unknown or malformed token")
-                .map_err(PrincipalError::from)?;
-            return Err(AuthError::Refused);
-        };
-        let verdict =
-            p.tokens.iter().find(|t| id.as_ref().is_ok_and(|i| t.id == *i)).map(|t| token::verify(presented, t, now));
-        match verdict {
-            Some(Ok(())) if !p.suspended => {
-                self.login_entry(&p.name, origin, Outcome::Allow, "API token accepted")
-                    .map_err(PrincipalError::from)?;
-                Ok(p.summary())
-            }
-            Some(Ok(())) => {
-                self.login_entry(&p.name, origin, Outcome::Deny, "suspended").map_err(PrincipalError::from)?;
-                Err(AuthError::Suspended)
-            }
-            Some(Err(e)) => {
-                self.login_entry(&p.name, origin, Outcome::Deny, &format!("token refused: {e}"))
-                    .map_err(PrincipalError::from)?;
-                Err(AuthError::Refused)
-            }
-            None => Err(AuthError::Refused),
         }
+        let Some((p, t)) = found else { return refuse("unknown token", "(unknown)") };
+        if p.kind != Kind::Service || p.suspended {
+            return refuse("token of a suspended or non-service principal", &p.name);
+        }
+        if let Err(e) = token::verify(presented, &t, now) {
+            return refuse(&format!("token refused: {e}"), &p.name);
+        }
+        self.login_entry(&p.name, origin, Outcome::Allow, "API token accepted").map_err(PrincipalError::from)?;
+        Ok((p.summary(), t.scopes))
     }
 }

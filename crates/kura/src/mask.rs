@@ -37,6 +37,7 @@ use zeroize::Zeroizing;
 
 use crate::card::Pan;
 use crate::normalize;
+use crate::normalize::{PREFECTURES, STATES};
 use crate::schema::FieldType;
 
 /// Placeholder for a value that cannot be parsed.
@@ -225,16 +226,6 @@ fn romaji_name(value: &str) -> Option<String> {
 
 // ------------------------------------------------------------------------------------------ addresses
 
-/// The 47 prefectures.
-#[rustfmt::skip]
-static PREFECTURES: [&str; 47] = [
-    "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県", "群馬県", "埼玉県",
-    "千葉県", "東京都", "神奈川県", "新潟県", "富山県", "石川県", "福井県", "山梨県", "長野県", "岐阜県", "静岡県",
-    "愛知県", "三重県", "滋賀県", "京都府", "大阪府", "兵庫県", "奈良県", "和歌山県", "鳥取県", "島根県", "岡山県",
-    "広島県", "山口県", "徳島県", "香川県", "愛媛県", "高知県", "福岡県", "佐賀県", "長崎県", "熊本県", "大分県",
-    "宮崎県", "鹿児島県", "沖縄県",
-];
-
 /// The 20 designated cities (政令指定都市), whose wards belong to the city level.
 #[rustfmt::skip]
 static DESIGNATED_CITIES: [&str; 20] = [
@@ -354,23 +345,6 @@ fn jp_address(value: &str) -> Option<String> {
         }
     }
 }
-
-/// State and territory names (upper case, one space between words) and their USPS codes.
-#[rustfmt::skip]
-static STATES: &[(&str, &str)] = &[
-    ("ALABAMA", "AL"), ("ALASKA", "AK"), ("ARIZONA", "AZ"), ("ARKANSAS", "AR"), ("CALIFORNIA", "CA"),
-    ("COLORADO", "CO"), ("CONNECTICUT", "CT"), ("DELAWARE", "DE"), ("FLORIDA", "FL"), ("GEORGIA", "GA"),
-    ("HAWAII", "HI"), ("IDAHO", "ID"), ("ILLINOIS", "IL"), ("INDIANA", "IN"), ("IOWA", "IA"),
-    ("KANSAS", "KS"), ("KENTUCKY", "KY"), ("LOUISIANA", "LA"), ("MAINE", "ME"), ("MARYLAND", "MD"),
-    ("MASSACHUSETTS", "MA"), ("MICHIGAN", "MI"), ("MINNESOTA", "MN"), ("MISSISSIPPI", "MS"), ("MISSOURI", "MO"),
-    ("MONTANA", "MT"), ("NEBRASKA", "NE"), ("NEVADA", "NV"), ("NEW HAMPSHIRE", "NH"), ("NEW JERSEY", "NJ"),
-    ("NEW MEXICO", "NM"), ("NEW YORK", "NY"), ("NORTH CAROLINA", "NC"), ("NORTH DAKOTA", "ND"), ("OHIO", "OH"),
-    ("OKLAHOMA", "OK"), ("OREGON", "OR"), ("PENNSYLVANIA", "PA"), ("RHODE ISLAND", "RI"), ("SOUTH CAROLINA", "SC"),
-    ("SOUTH DAKOTA", "SD"), ("TENNESSEE", "TN"), ("TEXAS", "TX"), ("UTAH", "UT"), ("VERMONT", "VT"),
-    ("VIRGINIA", "VA"), ("WASHINGTON", "WA"), ("WEST VIRGINIA", "WV"), ("WISCONSIN", "WI"), ("WYOMING", "WY"),
-    ("DISTRICT OF COLUMBIA", "DC"), ("PUERTO RICO", "PR"), ("GUAM", "GU"), ("VIRGIN ISLANDS", "VI"),
-    ("AMERICAN SAMOA", "AS"), ("NORTHERN MARIANA ISLANDS", "MP"),
-];
 
 /// Words that end a street or unit, never a city: a "city" ending in one is the street line.
 #[rustfmt::skip]

@@ -44,7 +44,7 @@ const KIND: FieldType = FieldType::JpAddress;
 
 /// The 47 prefectures, used only to find where a county name may start.
 #[rustfmt::skip]
-static PREFECTURES: [&str; 47] = [
+pub(crate) static PREFECTURES: [&str; 47] = [
     "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県", "群馬県", "埼玉県",
     "千葉県", "東京都", "神奈川県", "新潟県", "富山県", "石川県", "福井県", "山梨県", "長野県", "岐阜県", "静岡県",
     "愛知県", "三重県", "滋賀県", "京都府", "大阪府", "兵庫県", "奈良県", "和歌山県", "鳥取県", "島根県", "岡山県",

@@ -48,6 +48,9 @@ mod text;
 mod us_address;
 mod variant;
 
+pub(crate) use self::jp_address::PREFECTURES;
+pub(crate) use self::us_address::STATES;
+
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]

@@ -36,7 +36,7 @@ static ABBREVIATIONS: &[(&str, &str)] = &[
 
 /// State and territory names (words separated by one space) and their codes.
 #[rustfmt::skip]
-static STATES: &[(&str, &str)] = &[
+pub(crate) static STATES: &[(&str, &str)] = &[
     ("ALABAMA", "AL"), ("ALASKA", "AK"), ("ARIZONA", "AZ"), ("ARKANSAS", "AR"), ("CALIFORNIA", "CA"),
     ("COLORADO", "CO"), ("CONNECTICUT", "CT"), ("DELAWARE", "DE"), ("FLORIDA", "FL"), ("GEORGIA", "GA"),
     ("HAWAII", "HI"), ("IDAHO", "ID"), ("ILLINOIS", "IL"), ("INDIANA", "IN"), ("IOWA", "IA"),

@@ -17,6 +17,14 @@ use super::witness;
 
 const CHUNK: u64 = 65_536;
 
+/// A subject commitment as fixed bytes (22 base64url characters): compared and sorted like the string, without
+/// an allocation per row.
+type Key = [u8; 22];
+
+fn key(c: &str) -> Option<Key> {
+    c.as_bytes().try_into().ok()
+}
+
 /// The parts of an entry verification compares with the indexed columns, borrowed from the leaf data.
 #[derive(serde::Deserialize)]
 struct Head<'a> {
@@ -99,7 +107,7 @@ fn verify_snapshot(log: &dyn LogStore, opts: &Options<'_>, progress: &mut dyn Fn
         Ok((log.entry_rows(from, CHUNK).map_err(storage)?, log.node_level(0, from, CHUNK).map_err(storage)?))
     };
     // Every (commitment, seq) the entries name, to compare with the subject index afterwards.
-    let mut expected_subjects: Vec<(String, u64)> = Vec::new();
+    let mut expected_subjects: Vec<(Key, u64)> = Vec::new();
     let mut at = 0u64;
     let mut next = if size > 0 { Some(fetch(0)?) } else { None };
     while let Some((entries, leaves)) = next.take() {
@@ -108,7 +116,7 @@ fn verify_snapshot(log: &dyn LogStore, opts: &Options<'_>, progress: &mut dyn Fn
         }
         let following = at + entries.len() as u64;
         let (hashed, fetched) = rayon::join(
-            || -> Vec<Result<(Hash, Vec<String>), Failure>> {
+            || -> Vec<Result<(Hash, Vec<Key>), Failure>> {
                 entries
                     .par_iter()
                     .enumerate()
@@ -126,10 +134,14 @@ fn verify_snapshot(log: &dyn LogStore, opts: &Options<'_>, progress: &mut dyn Fn
                         if e.principal != row.principal || e.time_ms != row.time_ms {
                             return Err(fail(want, "its principal or time column was altered".to_owned()));
                         }
-                        Ok((
-                            merkle::leaf_hash(&row.data),
-                            e.subjects.into_iter().map(std::borrow::Cow::into_owned).collect(),
-                        ))
+                        let subjects = e
+                            .subjects
+                            .iter()
+                            .map(|c| {
+                                key(c).ok_or_else(|| fail(want, "names a malformed subject commitment".to_owned()))
+                            })
+                            .collect::<Result<Vec<Key>, Failure>>()?;
+                        Ok((merkle::leaf_hash(&row.data), subjects))
                     })
                     .collect()
             },
@@ -209,7 +221,11 @@ fn verify_snapshot(log: &dyn LogStore, opts: &Options<'_>, progress: &mut dyn Fn
     loop {
         let rows = log.subject_rows(after.as_ref().map(|(c, s)| (c.as_str(), *s)), CHUNK).map_err(storage)?;
         let Some(last) = rows.last().cloned() else { break };
-        for row in rows {
+        for (c, seq) in rows {
+            let row = (
+                key(&c).ok_or_else(|| fail(seq, "a malformed subject index row naming it was inserted".to_owned()))?,
+                seq,
+            );
             match expected_subjects.get(k) {
                 Some(want) if *want == row => k += 1,
                 Some(want) if *want < row => {

@@ -29,6 +29,11 @@ pub struct Global {
     /// Key file holding the passphrase-protected root key [default: the one named at `kura init`].
     #[arg(long, global = true, env = "KURA_KEY_FILE")]
     pub key_file: Option<PathBuf>,
+    /// Sign in as this person (password from `KURA_PASSWORD` and TOTP code from `KURA_TOTP_CODE`, or
+    /// prompts). Without it, `KURA_TOKEN` (a session token from `kura login`, or a service's API token) signs
+    /// in; without either, commands run as the custodian, who reads no personal data.
+    #[arg(long = "as", global = true, env = "KURA_PRINCIPAL", value_name = "NAME")]
+    pub sign_in_as: Option<String>,
     /// Do not show progress bars.
     #[arg(long, global = true)]
     pub quiet: bool,
@@ -62,6 +67,10 @@ pub enum Command {
     /// People and service accounts: roles, assigned companies, passwords, TOTP, API tokens.
     #[command(subcommand)]
     Principal(PrincipalCmd),
+    /// Sign in with password and TOTP code; prints a session token for `KURA_TOKEN`.
+    Login(LoginArgs),
+    /// End the session whose token is in `KURA_TOKEN`.
+    Logout,
     /// The tamper-evident access log: checkpoints, verification, proofs, witnesses, questions.
     #[command(subcommand)]
     Audit(AuditCmd),
@@ -156,6 +165,9 @@ pub struct PurposeArg {
     /// Why you access this data: a ticket or order number. Required.
     #[arg(long, env = "KURA_PURPOSE")]
     pub purpose: String,
+    /// What kind of work it is (the policy decides on it: home addresses need `shipping`).
+    #[arg(long, env = "KURA_PURPOSE_KIND", default_value = kura::vault::DEFAULT_PURPOSE_KIND)]
+    pub purpose_kind: String,
 }
 
 #[derive(Debug, Args)]
@@ -459,10 +471,31 @@ pub enum PrincipalCmd {
     },
 }
 
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// Who signs in.
+    pub name: String,
+    /// Hours until the session expires (at most 12).
+    #[arg(long, default_value_t = 8)]
+    pub hours: i64,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum PolicyCmd {
-    /// Print kura's Cedar schema and the default policy set.
-    Show,
+    /// Print kura's Cedar schema and the default policy set (`--active`: the vault's policy in force).
+    Show {
+        /// Show the vault's active policy and its version instead.
+        #[arg(long)]
+        active: bool,
+    },
+    /// Make a policy file the vault's policy: validated first, logged, stored as the next version
+    /// (administrators).
+    Set {
+        /// Cedar policy file.
+        file: PathBuf,
+    },
+    /// List the vault's policy versions with their SHA-256 (administrators, auditors, security officers).
+    History,
     /// Parse a policy file and validate it against kura's schema.
     Validate {
         /// Cedar policy file.

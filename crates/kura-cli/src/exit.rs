@@ -2,7 +2,8 @@
 //!
 //! 0 success · 1 other failure · 2 usage (from clap) · 3 invalid input data (nothing written) ·
 //! 4 record or collection not found, or erased · 5 wrong passphrase or key file · 6 the access log failed
-//! verification (tampering).
+//! verification (tampering) · 7 refused: the policy, a role or a token scope does not allow it, or a
+//! sign-in failed.
 
 use kura::vault::{EraseError, OpenError, ReadError, WriteError};
 
@@ -10,6 +11,9 @@ pub fn code(err: &anyhow::Error) -> i32 {
     for cause in err.chain() {
         if cause.downcast_ref::<crate::command::LogTampered>().is_some() {
             return 6;
+        }
+        if denied(cause) {
+            return 7;
         }
         if cause.downcast_ref::<kura::import::Error>().is_some()
             || matches!(
@@ -41,6 +45,19 @@ pub fn code(err: &anyhow::Error) -> i32 {
     1
 }
 
+fn denied(cause: &(dyn std::error::Error + 'static)) -> bool {
+    use kura::vault::gate::PolicyChangeError;
+    use kura::vault::principals::{AuthError, PrincipalError};
+    use kura::vault::CollectionError;
+    cause.downcast_ref::<AuthError>().is_some()
+        || matches!(cause.downcast_ref::<ReadError>(), Some(ReadError::Denied(_)))
+        || matches!(cause.downcast_ref::<WriteError>(), Some(WriteError::Read(ReadError::Denied(_))))
+        || matches!(cause.downcast_ref::<EraseError>(), Some(EraseError::Read(ReadError::Denied(_))))
+        || matches!(cause.downcast_ref::<PrincipalError>(), Some(PrincipalError::Denied(_)))
+        || matches!(cause.downcast_ref::<PolicyChangeError>(), Some(PolicyChangeError::Denied(_)))
+        || matches!(cause.downcast_ref::<CollectionError>(), Some(CollectionError::Denied(_)))
+}
+
 pub fn hint(err: &anyhow::Error) -> Option<&'static str> {
     for cause in err.chain() {
         if let Some(kura::keys::keyfile::Error::Passphrase(_)) = cause.downcast_ref() {
@@ -48,6 +65,11 @@ pub fn hint(err: &anyhow::Error) -> Option<&'static str> {
         }
         if let Some(kura::import::Error::Invalid(_)) = cause.downcast_ref() {
             return Some("fix the rows above, or pass --skip-invalid to import the valid rows and list the rest");
+        }
+        if denied(cause) {
+            return Some(
+                "reads need a principal: sign in with `--as NAME` or a token in KURA_TOKEN; the custodian reads no personal data",
+            );
         }
         if let Some(ReadError::UnknownCollection(_)) = cause.downcast_ref() {
             return Some("create it with `kura collection create --builtin corporate-mobile` or `--schema FILE`");

@@ -6,7 +6,7 @@ use anyhow::{bail, Context, Result};
 use kura::keys::keyfile::{KdfParams, KeyFile};
 use kura::store::{postgres::PgStore, sqlite::SqliteStore, Store};
 use kura::Vault;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::cli::Global;
 
@@ -99,17 +99,67 @@ impl Session {
     }
 }
 
-/// Opens the vault named by the global options, for `purpose`, and logs the login.
+/// Opens the vault named by the global options, for `purpose` (kind `support`), and signs in.
 pub fn open(global: &Global, purpose: &str) -> Result<Session> {
+    open_for(global, purpose, kura::vault::DEFAULT_PURPOSE_KIND)
+}
+
+/// Opens the vault named by the global options and signs in, for `purpose` of kind `kind`:
+///
+/// - with `KURA_TOKEN` set: as the principal owning that token (a service's API token, or a person's session
+///   token from `kura login`), limited to its scopes;
+/// - with `--as NAME`: as that person, with password (`KURA_PASSWORD` or a prompt) and TOTP code
+///   (`KURA_TOTP_CODE` or a prompt);
+/// - otherwise: as the custodian (the holder of the key file and passphrase), an administrator who manages
+///   principals, policies and collections and loads data, but reads no personal data.
+///
+/// Every sign-in, accepted or refused, is in the access log.
+pub fn open_for(global: &Global, purpose: &str, kind: &str) -> Result<Session> {
     let config = read_config(&global.vault)?;
     let key_file = global.key_file.clone().unwrap_or(config.key_file);
-    let access = access(purpose)?;
+    let origin = origin();
+    // Checked before the passphrase is asked for.
+    kura::Access::custodian(&whoami(), purpose, &origin)?.with_kind(kind)?;
     let pass = passphrase(false)?;
     let keys = KeyFile::open(&key_file, &pass)?;
     let store = store(&global.vault, &config.database, false)?;
     let vault = Vault::open(store, Box::new(keys))?;
-    vault.login(&access, "key file unlocked")?;
+    let access = sign_in(&vault, global, purpose, &origin)?.with_kind(kind)?;
     Ok(Session { vault, access, dir: global.vault.clone() })
+}
+
+fn sign_in(vault: &Vault, global: &Global, purpose: &str, origin: &str) -> Result<kura::Access> {
+    if let Ok(token) = std::env::var("KURA_TOKEN") {
+        let (who, scopes) = vault.authenticate_token(token.trim(), origin)?;
+        return Ok(kura::Access::new(who, purpose, origin)?.with_scopes(scopes));
+    }
+    if let Some(name) = &global.sign_in_as {
+        let pass = secret("KURA_PASSWORD", &format!("password for {name}: "))?;
+        let code = secret("KURA_TOTP_CODE", "authenticator code: ")?;
+        let who = vault.authenticate(name, &pass, Some(code.expose_secret().trim()), origin)?;
+        return Ok(kura::Access::new(who, purpose, origin)?);
+    }
+    let access = kura::Access::custodian(&whoami(), purpose, origin)?;
+    vault.login(&access, "key file unlocked (custodian)")?;
+    Ok(access)
+}
+
+/// A secret from the environment variable `env`, or a prompt at the terminal.
+pub fn secret(env: &str, prompt: &str) -> Result<SecretString> {
+    if let Ok(v) = std::env::var(env) {
+        return Ok(SecretString::from(v));
+    }
+    if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        bail!("no {}: set {env} or run kura in a terminal", prompt.trim_end_matches([':', ' ']));
+    }
+    Ok(SecretString::from(rpassword::prompt_password(prompt)?))
+}
+
+/// Where CLI requests come from: `cli:USER@HOST`.
+pub fn origin() -> String {
+    let user = whoami();
+    let host = std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_owned()).unwrap_or_default();
+    format!("cli:{user}@{host}")
 }
 
 /// The login name of the person at this terminal: the name of the process's real user id in `/etc/passwd`
@@ -131,9 +181,7 @@ fn whoami() -> String {
         .unwrap_or_else(|| format!("uid-{uid}"))
 }
 
-/// The access context of the person at this terminal.
-pub fn access(purpose: &str) -> Result<kura::Access> {
-    let user = whoami();
-    let host = std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_owned()).unwrap_or_default();
-    Ok(kura::Access::new(&user, purpose, &format!("cli:{user}@{host}"))?)
+/// The custodian's access context (the holder of the key file at this terminal), for `purpose`.
+pub fn custodian(purpose: &str) -> Result<kura::Access> {
+    Ok(kura::Access::custodian(&whoami(), purpose, &origin())?)
 }

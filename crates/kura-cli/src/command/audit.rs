@@ -11,7 +11,6 @@ use kura::audit::store::{LogStore, PgLog, SqliteLog, StoreNodes};
 use kura::audit::{merkle, signer, verify, witness, Entry};
 use serde::{Deserialize, Serialize};
 
-use super::resolve;
 use crate::cli::{AuditCmd, Global};
 use crate::{open, progress};
 
@@ -228,16 +227,19 @@ pub fn run(g: &Global, c: AuditCmd) -> Result<()> {
             Ok(())
         }
         AuditCmd::WhoSaw { target, purpose } => {
-            let session = open::open(g, &purpose.purpose)?;
-            let id = resolve(&session.vault, &session.access, &target)?;
-            let entries = session.vault.who_saw(&session.access, &target.collection, id)?;
+            let session = open::open_for(g, &purpose.purpose, &purpose.purpose_kind)?;
+            let entries = if target.external_id {
+                session.vault.who_saw_external(&session.access, &target.collection, &target.id)?.1
+            } else {
+                session.vault.who_saw(&session.access, &target.collection, target.id.parse()?)?
+            };
             print_entries(&entries);
             session.close()
         }
         AuditCmd::Activity { principal, from, to, purpose } => {
             let from = from.as_deref().map(day_ms).transpose()?.unwrap_or(i64::MIN);
             let to = to.as_deref().map(day_ms).transpose()?.unwrap_or(i64::MAX);
-            let session = open::open(g, &purpose.purpose)?;
+            let session = open::open_for(g, &purpose.purpose, &purpose.purpose_kind)?;
             let entries = session.vault.activity(&session.access, &principal, from, to)?;
             print_entries(&entries);
             session.close()
@@ -261,7 +263,7 @@ impl LogAccess {
 impl Drop for LogAccess {
     fn drop(&mut self) {
         let Some(log) = &self.log else { return };
-        let Ok(access) = open::access("audit") else { return };
+        let Ok(access) = open::custodian("audit") else { return };
         let entry = Entry {
             seq: 0,
             time_ms: 0,

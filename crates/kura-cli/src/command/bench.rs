@@ -185,7 +185,7 @@ fn import_bench(_g: &Global, a: &BenchArgs) -> Result<()> {
 
     // Every kura lookup is an audited search: its log entry is durable before the ids are returned. One
     // caller pays an fsync per lookup; concurrent callers share commits (group commit).
-    let access = bench_access()?;
+    let access = reader_for(&data.csv)?;
     let threads = 32usize;
     let run_parallel = |f: &(dyn Fn(&str) -> Result<usize> + Sync)| -> Result<(f64, usize)> {
         let t = Instant::now();
@@ -257,8 +257,34 @@ fn pg_kura(url: &str, tmp: &std::path::Path, data: &Dataset) -> Result<f64> {
     s
 }
 
+/// The custodian: creates the collection and loads the data.
 fn bench_access() -> Result<kura::Access> {
-    Ok(kura::Access::new("bench", "BENCH-1", "bench")?)
+    Ok(kura::Access::custodian("bench", "BENCH-1", "bench")?)
+}
+
+/// The reader of the benchmarks: an operator assigned to every company of the generated CSV, so each read
+/// goes through the default policy's real decisions (plain for most fields, home address hidden).
+pub(super) fn reader_for(csv: &[u8]) -> Result<kura::Access> {
+    let mut r = csv::Reader::from_reader(csv);
+    let col = r.headers()?.iter().position(|h| h == "company").context("no company column")?;
+    let mut names = std::collections::BTreeSet::new();
+    for rec in r.records() {
+        if let Some(c) = rec?.get(col) {
+            names.insert(c.to_owned());
+        }
+    }
+    let who = kura::principal::Summary {
+        name: "bench-operator".to_owned(),
+        kind: kura::principal::Kind::Employee,
+        roles: [kura::principal::Role::Operator].into_iter().collect(),
+        team: None,
+        companies: kura::principal::canonical_companies(&names)?,
+        suspended: false,
+        password: true,
+        totp: true,
+        tokens: Vec::new(),
+    };
+    Ok(kura::Access::new(who, "BENCH-1", "bench")?)
 }
 
 fn kura_version() -> String {

@@ -190,8 +190,8 @@ fn read_cost(dir: &std::path::Path) -> Result<()> {
         KdfParams::default(),
     )?;
     let vault = Vault::create(Box::new(SqliteStore::open(&vdir, true)?), Box::new(keys))?;
-    let access = kura::Access::new("bench", "BENCH-READ", "bench")?;
-    vault.create_collection(&access, kura::schema::builtin("corporate-mobile").context("schema")?)?;
+    let admin = kura::Access::custodian("bench", "BENCH-READ", "bench")?;
+    vault.create_collection(&admin, kura::schema::builtin("corporate-mobile").context("schema")?)?;
     let mut csv = Vec::new();
     kura::generate::corporate(
         &kura::generate::CorporateParams { companies: 10, employees: 20_000, seed: 4 },
@@ -200,7 +200,8 @@ fn read_cost(dir: &std::path::Path) -> Result<()> {
     )?;
     let schema = vault.schema("corporate-mobile")?;
     let parsed = kura::import::parse("bench.csv", &csv, &schema, kura::import::Encoding::Auto)?;
-    vault.write(&access, "corporate-mobile", parsed.rows, &mut |_| {})?;
+    vault.write(&admin, "corporate-mobile", parsed.rows, &mut |_| {})?;
+    let access = super::bench::reader_for(&csv)?;
     let ids: Vec<kura::RecordId> = {
         let mut r = csv::Reader::from_reader(&csv[..]);
         let mut out = Vec::new();

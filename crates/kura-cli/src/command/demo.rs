@@ -7,6 +7,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use kura::generate;
 use kura::keys::keyfile::KdfParams;
+use kura::principal::{Kind, Principal, Role};
 use kura::vault::{CardView, EraseReport, ReadError};
 use secrecy::SecretString;
 
@@ -77,6 +78,7 @@ fn story(g: &Global, a: &DemoArgs, dir: &std::path::Path) -> Result<()> {
     let global = Global {
         vault: dir.join("vault"),
         key_file: Some(dir.join("keys-elsewhere").join("root.key")),
+        sign_in_as: None,
         quiet: g.quiet,
     };
     std::fs::create_dir_all(dir.join("keys-elsewhere"))?;
@@ -87,7 +89,7 @@ fn story(g: &Global, a: &DemoArgs, dir: &std::path::Path) -> Result<()> {
     let t = Instant::now();
     let vault = open::init(&global, None, KdfParams::default(), &pass)?;
     vault.create_signer(&global.vault)?;
-    let admin = open::access("DEMO-0000 setup")?;
+    let admin = open::custodian("DEMO-0000 setup")?;
     vault.login(&admin, "demo vault created")?;
     let schema = kura::schema::builtin("corporate-mobile").context("shipped schema missing")?;
     vault.create_collection(&admin, schema.clone())?;
@@ -128,7 +130,8 @@ fn story(g: &Global, a: &DemoArgs, dir: &std::path::Path) -> Result<()> {
     let mut reader = csv::Reader::from_path(&csv)?;
     let headers = reader.headers()?.clone();
     let col = |name: &str| headers.iter().position(|h| h == name);
-    let (Some(mobile_col), Some(home_col), Some(id_col)) = (col("mobile"), col("home_address"), col("employee_id"))
+    let (Some(mobile_col), Some(home_col), Some(id_col), Some(company_col)) =
+        (col("mobile"), col("home_address"), col("employee_id"), col("company"))
     else {
         bail!("generated CSV lacks expected columns");
     };
@@ -141,7 +144,17 @@ fn story(g: &Global, a: &DemoArgs, dir: &std::path::Path) -> Result<()> {
     let mobile = person.get(mobile_col).unwrap_or_default().to_owned();
     let home = person.get(home_col).unwrap_or_default().to_owned();
     let ext = person.get(id_col).unwrap_or_default().to_owned();
-    let access = open::access("DEMO-0001 battery-pack shipment")?;
+    let company = person.get(company_col).unwrap_or_default().to_owned();
+    let staff = [
+        ("aiko.tanaka", Kind::Employee, Role::Operator, vec![company]),
+        ("ken.mori", Kind::Employee, Role::SecurityOfficer, vec![]),
+        ("rin.ito", Kind::Employee, Role::Auditor, vec![]),
+    ];
+    for (name, kind, role, companies) in staff {
+        let p = Principal::new(name, kind, [role].into_iter().collect(), None, companies.into_iter().collect())?;
+        vault.add_principal(&admin, &p)?;
+    }
+    let access = vault.access("aiko.tanaka", "DEMO-0001 battery-pack shipment", "demo")?.with_kind("shipping")?;
     let query = international(&mobile);
     let t = Instant::now();
     let found = vault.find(&access, "corporate-mobile", "mobile", &query, 5, CardView::Masked)?;
@@ -165,7 +178,8 @@ fn story(g: &Global, a: &DemoArgs, dir: &std::path::Path) -> Result<()> {
 
     step(5, "erase one person (crypto-shredding): their key is destroyed");
     let id = vault.by_external_id(&access, "corporate-mobile", &ext)?;
-    match vault.erase(&access, "corporate-mobile", id)? {
+    let officer = vault.access("ken.mori", "DEMO-0003 erasure request", "demo")?;
+    match vault.erase(&officer, "corporate-mobile", id)? {
         EraseReport::Erased { fields, index_entries, .. } => {
             println!(
                 "   record {id}: subject key destroyed, {fields} fields and {index_entries} index entries removed"
@@ -180,7 +194,7 @@ fn story(g: &Global, a: &DemoArgs, dir: &std::path::Path) -> Result<()> {
     println!("   other people are intact: {} records remain", vault.count("corporate-mobile")?);
 
     step(6, "the access log: who saw this person, signed and verifiable by outsiders");
-    let auditor = open::access("DEMO-0002 privacy office review")?;
+    let auditor = vault.access("rin.ito", "DEMO-0002 privacy office review", "demo")?;
     let seen = vault.who_saw(&auditor, "corporate-mobile", found.first().map(|r| r.id).context("no record")?)?;
     for e in &seen {
         println!("   #{:<6} {:<10} {:<8} purpose={} {}", e.seq, e.principal, e.action.as_str(), e.purpose, e.detail);

@@ -8,7 +8,7 @@ use crate::cli::{EraseArgs, Global};
 use crate::open;
 
 pub fn run(g: &Global, a: &EraseArgs) -> Result<()> {
-    let session = open::open(g, &a.purpose.purpose)?;
+    let session = open::open_for(g, &a.purpose.purpose, &a.purpose.purpose_kind)?;
     let (vault, access) = (&session.vault, &session.access);
     let id = resolve(vault, access, &a.target)?;
     if !a.yes {

@@ -36,7 +36,7 @@ fn print(records: &[Record], json: bool) -> Result<()> {
 }
 
 pub fn get(g: &Global, a: &GetArgs) -> Result<()> {
-    let session = open::open(g, &a.purpose.purpose)?;
+    let session = open::open_for(g, &a.purpose.purpose, &a.purpose.purpose_kind)?;
     let (vault, access) = (&session.vault, &session.access);
     let id = resolve(vault, access, &a.target)?;
     let record = vault.get(access, &a.target.collection, id, card_view(a.card))?;
@@ -46,7 +46,7 @@ pub fn get(g: &Global, a: &GetArgs) -> Result<()> {
 
 pub fn find(g: &Global, a: &FindArgs) -> Result<()> {
     let value = value_arg(&a.value)?;
-    let session = open::open(g, &a.purpose.purpose)?;
+    let session = open::open_for(g, &a.purpose.purpose, &a.purpose.purpose_kind)?;
     let records = session.vault.find(&session.access, &a.collection, &a.field, &value, a.limit, card_view(a.card))?;
     if records.is_empty() && !a.json {
         eprintln!("no match");
@@ -58,7 +58,7 @@ pub fn find(g: &Global, a: &FindArgs) -> Result<()> {
 
 pub fn detokenise(g: &Global, a: &DetokeniseArgs) -> Result<()> {
     let token = value_arg(&a.token)?;
-    let session = open::open(g, &a.purpose.purpose)?;
+    let session = open::open_for(g, &a.purpose.purpose, &a.purpose.purpose_kind)?;
     let pan = session.vault.detokenise(&session.access, &a.collection, &token)?;
     println!("{}", pan.expose());
     session.close()

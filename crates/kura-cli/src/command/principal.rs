@@ -1,21 +1,43 @@
 //! `kura principal`: people and service accounts, their roles, assignments and credentials.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use kura::principal::{Kind, Principal, Role};
 use kura::vault::principals::Change;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::cli::{Global, PrincipalCmd};
+use crate::cli::{Global, LoginArgs, PrincipalCmd};
 use crate::open;
 
 fn secret_from(env: &str, prompt: &str) -> Result<SecretString> {
-    if let Ok(v) = std::env::var(env) {
-        return Ok(SecretString::from(v));
-    }
-    if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-        bail!("no password: set {env} or run in a terminal");
-    }
-    Ok(SecretString::from(rpassword::prompt_password(prompt)?))
+    open::secret(env, prompt)
+}
+
+/// `kura login NAME`: password and TOTP code, then a session token printed once.
+pub fn login(g: &Global, a: &LoginArgs) -> Result<()> {
+    let config = open::read_config(&g.vault)?;
+    let key_file = g.key_file.clone().unwrap_or(config.key_file);
+    let keys = kura::keys::keyfile::KeyFile::open(&key_file, &open::passphrase(false)?)?;
+    let vault = kura::Vault::open(open::store(&g.vault, &config.database, false)?, Box::new(keys))?;
+    let pass = secret_from("KURA_PASSWORD", &format!("password for {}: ", a.name))?;
+    let code = secret_from("KURA_TOTP_CODE", "authenticator code: ")?;
+    let hours = a.hours.clamp(1, 12);
+    let (who, token) =
+        vault.start_session(&a.name, &pass, Some(code.expose_secret().trim()), &open::origin(), hours * 3600)?;
+    println!("{}", token.expose_secret());
+    eprintln!("signed in as `{}` for {hours} h; pass the token above to later commands as KURA_TOKEN", who.name);
+    Ok(())
+}
+
+/// `kura logout`: revokes the session token in `KURA_TOKEN`.
+pub fn logout(g: &Global) -> Result<()> {
+    let token = std::env::var("KURA_TOKEN").context("no session: KURA_TOKEN is not set")?;
+    let config = open::read_config(&g.vault)?;
+    let key_file = g.key_file.clone().unwrap_or(config.key_file);
+    let keys = kura::keys::keyfile::KeyFile::open(&key_file, &open::passphrase(false)?)?;
+    let vault = kura::Vault::open(open::store(&g.vault, &config.database, false)?, Box::new(keys))?;
+    vault.end_session(token.trim(), &open::origin())?;
+    eprintln!("session ended");
+    Ok(())
 }
 
 pub fn run(g: &Global, c: PrincipalCmd) -> Result<()> {

@@ -16,7 +16,7 @@ pub fn run(g: &Global, a: &UpdateArgs) -> Result<()> {
         let v = v.trim();
         changes.push((k.trim().to_owned(), (!v.is_empty()).then(|| v.to_owned())));
     }
-    let session = open::open(g, &a.purpose.purpose)?;
+    let session = open::open_for(g, &a.purpose.purpose, &a.purpose.purpose_kind)?;
     let id = resolve(&session.vault, &session.access, &a.target)?;
     session.vault.update(&session.access, &a.target.collection, id, &changes)?;
     let names: Vec<&str> = changes.iter().map(|(k, _)| k.as_str()).collect();

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::{csv_rows, s, Env};
+use crate::{companies, csv_rows, s, Env};
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -26,9 +26,13 @@ fn with_history() -> (Env, Vec<std::collections::HashMap<String, String>>) {
     env.ok(&["generate", "corporate", "--companies", "3", "--employees", "60", "--seed", "5", "--out", s(&csv)]);
     env.ok(&["import", "corporate-mobile", s(&csv)]);
     let people = csv_rows(&csv);
+    let op = env.person("aiko", "operator", &companies(&csv));
+    env.use_token(Some(&op));
     for (i, p) in people.iter().take(6).enumerate() {
         env.ok(&["get", "corporate-mobile", &p["employee_id"], "--external-id", "--purpose", &format!("T-{i}")]);
     }
+    env.use_token(None);
+    *env.reader.borrow_mut() = Some(op);
     (env, people)
 }
 
@@ -38,6 +42,8 @@ fn log_answers_questions_and_proves_entries() {
     let out = env.ok(&["audit", "verify"]);
     assert!(out.contains("access log verified") && out.contains("signed checkpoints"), "{out}");
 
+    let auditor = env.person("rin", "auditor", &[]);
+    env.use_token(Some(&auditor));
     let who = env.ok(&[
         "audit",
         "who-saw",
@@ -51,15 +57,12 @@ fn log_answers_questions_and_proves_entries() {
     assert!(!who.contains("purpose=T-3"), "another person's read is not listed: {who}");
     assert!(!who.contains(&people[2]["user_name"]), "no personal value in the log");
 
-    let user = String::from_utf8(std::process::Command::new("id").arg("-un").output().unwrap().stdout).unwrap();
-    let activity = env.ok(&["audit", "activity", user.trim(), "--purpose", "AUDIT-1"]);
-    assert!(
-        activity.contains("login") && activity.contains("purpose=T-5") && activity.contains("who-saw"),
-        "{activity}"
-    );
+    let activity = env.ok(&["audit", "activity", "aiko", "--purpose", "AUDIT-1"]);
+    assert!(activity.contains("login") && activity.contains("purpose=T-5"), "{activity}");
+    assert!(env.ok(&["audit", "activity", "rin", "--purpose", "AUDIT-1"]).contains("who-saw"));
     let none = env.ok(&["audit", "activity", "somebody-else", "--purpose", "AUDIT-1"]);
     assert!(none.contains("no entries"));
-    let future = env.ok(&["audit", "activity", user.trim(), "--from", "2999-01-01", "--purpose", "AUDIT-1"]);
+    let future = env.ok(&["audit", "activity", "aiko", "--from", "2999-01-01", "--purpose", "AUDIT-1"]);
     assert!(future.contains("no entries"), "{future}");
 
     // An inclusion proof checks offline with only the verifier key, and fails when altered.
@@ -78,7 +81,10 @@ fn log_answers_questions_and_proves_entries() {
     // Witness and publish.
     let w = env.path("witness");
     assert!(env.ok(&["audit", "witness", "--dir", s(&w)]).contains("first checkpoint"));
+    let op = env.reader.borrow().clone().unwrap();
+    env.use_token(Some(&op));
     env.ok(&["get", "corporate-mobile", &people[9]["employee_id"], "--external-id", "--purpose", "T-9"]);
+    env.use_token(None);
     assert!(env.ok(&["audit", "witness", "--dir", s(&w)]).contains("consistent with size"));
     assert!(env.ok(&["audit", "verify", "--witness", s(&w)]).contains("1 witness copies"));
     let pubdir = env.path("published");
@@ -112,12 +118,30 @@ fn tampered(setup: &Env, name: &str, statement: &str) -> (Env, String) {
     (env, err)
 }
 
+/// The sequence number of the read made for `purpose`.
+fn seq_of(env: &Env, purpose: &str) -> i64 {
+    let db = rusqlite::Connection::open(env.vault().join("audit.db")).unwrap();
+    db.query_row(
+        "SELECT seq FROM audit_entry WHERE CAST(data AS TEXT) LIKE ?1 AND CAST(data AS TEXT) LIKE '%\"read\"%'",
+        [format!("%\"purpose\":\"{purpose}\"%")],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
 #[test]
 fn tampering_is_detected_and_named() {
     let (env, _) = with_history();
     env.ok(&["audit", "verify"]);
+    let (t2, t3) = (seq_of(&env, "T-2"), seq_of(&env, "T-3"));
+    let changed = format!("UPDATE audit_entry SET data = CAST(replace(CAST(data AS TEXT), '\"T-3\"', '\"T-X\"') AS BLOB) WHERE seq = {t3}");
+    let hidden = format!("DELETE FROM audit_subject WHERE seq = {t3}");
+    let framed = format!(
+        "INSERT INTO audit_subject(commitment, seq) SELECT commitment, {t2} FROM audit_subject WHERE seq = {t3}"
+    );
+    let (at2, at3) = (format!("first bad index: {t2}"), format!("first bad index: {t3}"));
     let cases: &[(&str, &str, &str)] = &[
-        ("changed entry", "UPDATE audit_entry SET data = CAST(replace(CAST(data AS TEXT), '\"T-3\"', '\"T-X\"') AS BLOB) WHERE seq = 14", "first bad index: 14"),
+        ("changed entry", &changed, &at3),
         ("deleted entry", "DELETE FROM audit_entry WHERE seq = 9", "first bad index: 9"),
         (
             "reordered entries",
@@ -131,9 +155,9 @@ fn tampering_is_detected_and_named() {
         ),
         ("changed tree row", "UPDATE audit_node SET hash = zeroblob(32) WHERE level = 1 AND idx = 3", "first bad index: 6"),
         ("deleted tree row", "DELETE FROM audit_node WHERE level = 0 AND idx = 12", "first bad index: 12"),
-        ("deleted tail", "DELETE FROM audit_entry WHERE seq >= 20; DELETE FROM audit_node WHERE (idx + 1) << level > 20", "first bad index: 20"),
-        ("hidden from who-saw", "DELETE FROM audit_subject WHERE seq = 12", "first bad index: 12"),
-        ("framed in who-saw", "INSERT INTO audit_subject(commitment, seq) SELECT commitment, 4 FROM audit_subject WHERE seq = 12", "first bad index: 4"),
+        ("deleted tail", "DELETE FROM audit_entry WHERE seq >= 20; DELETE FROM audit_subject WHERE seq >= 20; DELETE FROM audit_node WHERE (idx + 1) << level > 20", "first bad index: 20"),
+        ("hidden from who-saw", &hidden, &at3),
+        ("framed in who-saw", &framed, &at2),
         ("hidden from activity", "UPDATE audit_entry SET principal = 'nobody' WHERE seq = 15", "first bad index: 15"),
         ("forged checkpoint row", "UPDATE audit_checkpoint SET size = size + 1 WHERE size = (SELECT max(size) FROM audit_checkpoint)", "checkpoint row"),
     ];
@@ -150,10 +174,11 @@ fn a_rewritten_history_cannot_be_signed() {
     let (env, _) = with_history();
     let w = env.path("witness");
     env.ok(&["audit", "witness", "--dir", s(&w)]);
+    let t2 = seq_of(&env, "T-2");
     let db = rusqlite::Connection::open(env.vault().join("audit.db")).unwrap();
     db.execute(
-        "UPDATE audit_entry SET data = CAST(replace(CAST(data AS TEXT), '\"T-2\"', '\"T-Z\"') AS BLOB) WHERE seq = 12",
-        [],
+        "UPDATE audit_entry SET data = CAST(replace(CAST(data AS TEXT), '\"T-2\"', '\"T-Z\"') AS BLOB) WHERE seq = ?1",
+        [t2],
     )
     .unwrap();
     let mut leaves = Vec::new();

@@ -5,7 +5,7 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::{csv_rows, s, Env, PASS};
+use crate::{companies, csv_rows, s, Env, PASS};
 
 #[test]
 fn killed_processes_never_return_unlogged_data() {
@@ -15,6 +15,8 @@ fn killed_processes_never_return_unlogged_data() {
     env.ok(&["generate", "corporate", "--companies", "2", "--employees", "40", "--seed", "8", "--out", s(&csv)]);
     env.ok(&["import", "corporate-mobile", s(&csv)]);
     let people = csv_rows(&csv);
+    let desk = env.service("desk", "operator", &companies(&csv));
+    env.use_token(Some(&desk));
     // How long one complete command takes here, so the kills spread over its whole run on any machine.
     let t = std::time::Instant::now();
     env.ok(&["get", "corporate-mobile", &people[0]["employee_id"], "--external-id", "--purpose", "CALIBRATE"]);
@@ -48,6 +50,7 @@ fn killed_processes_never_return_unlogged_data() {
             .args(&args)
             .env("KURA_VAULT", env.vault())
             .env("KURA_PASSPHRASE", PASS)
+            .env("KURA_TOKEN", &desk)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -69,8 +72,9 @@ fn killed_processes_never_return_unlogged_data() {
     assert!(returned.len() + acknowledged.len() < 30, "no command was killed; the kill delays are too long");
     let verified = env.ok(&["audit", "verify"]);
     assert!(verified.contains("access log verified"), "{verified}");
-    let user = String::from_utf8(Command::new("id").arg("-un").output().unwrap().stdout).unwrap();
-    let activity = env.ok(&["audit", "activity", user.trim(), "--purpose", "CRASH-CHECK"]);
+    let auditor = env.person("rin", "auditor", &[]);
+    env.use_token(Some(&auditor));
+    let activity = env.ok(&["audit", "activity", "desk", "--purpose", "CRASH-CHECK"]);
     for purpose in &returned {
         let logged = activity.lines().any(|l| {
             l.contains(" read ") && l.contains(" allow ") && l.ends_with(&format!("purpose={purpose}"))
@@ -96,6 +100,8 @@ fn concurrent_processes_killed_together_leave_a_verifiable_log() {
     env.ok(&["generate", "corporate", "--companies", "2", "--employees", "30", "--seed", "9", "--out", s(&csv)]);
     env.ok(&["import", "corporate-mobile", s(&csv)]);
     let people = csv_rows(&csv);
+    let desk = env.service("desk", "operator", &companies(&csv));
+    env.use_token(Some(&desk));
     let t = std::time::Instant::now();
     env.ok(&["get", "corporate-mobile", &people[0]["employee_id"], "--external-id", "--purpose", "CALIBRATE"]);
     let full_ms = t.elapsed().as_millis() as u64;
@@ -118,6 +124,7 @@ fn concurrent_processes_killed_together_leave_a_verifiable_log() {
                     ])
                     .env("KURA_VAULT", env.vault())
                     .env("KURA_PASSPHRASE", PASS)
+                    .env("KURA_TOKEN", &desk)
                     .stdout(Stdio::piped())
                     .stderr(Stdio::null())
                     .spawn()
@@ -136,8 +143,9 @@ fn concurrent_processes_killed_together_leave_a_verifiable_log() {
     }
     let verified = env.ok(&["audit", "verify"]);
     assert!(verified.contains("access log verified"), "{verified}");
-    let user = String::from_utf8(Command::new("id").arg("-un").output().unwrap().stdout).unwrap();
-    let activity = env.ok(&["audit", "activity", user.trim(), "--purpose", "RACE-CHECK"]);
+    let auditor = env.person("rin", "auditor", &[]);
+    env.use_token(Some(&auditor));
+    let activity = env.ok(&["audit", "activity", "desk", "--purpose", "RACE-CHECK"]);
     for purpose in &acknowledged {
         assert!(
             activity

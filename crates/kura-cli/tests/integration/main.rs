@@ -11,11 +11,68 @@ const PASS: &str = "cli test passphrase";
 
 struct Env {
     dir: tempfile::TempDir,
+    /// The session or API token later commands sign in with (`KURA_TOKEN`); none: the custodian.
+    token: std::cell::RefCell<Option<String>>,
+    /// A reader's token a fixture created, for later steps.
+    reader: std::cell::RefCell<Option<String>>,
 }
 
 impl Env {
     fn new() -> Env {
-        Env { dir: tempfile::tempdir().unwrap() }
+        Env { dir: tempfile::tempdir().unwrap(), token: Default::default(), reader: Default::default() }
+    }
+
+    /// Later commands sign in with `token` (`None`: as the custodian).
+    fn use_token(&self, token: Option<&str>) {
+        *self.token.borrow_mut() = token.map(str::to_owned);
+    }
+
+    /// Creates a service account with `role` assigned to `companies` and returns an API token for it with
+    /// `records:read` and `records:write`.
+    fn service(&self, name: &str, role: &str, companies: &[String]) -> String {
+        let saved = self.token.borrow_mut().take();
+        let mut add = vec!["principal", "add", name, "--kind", "service", "--role", role];
+        for c in companies {
+            add.extend(["--company", c.as_str()]);
+        }
+        self.ok(&add);
+        let token = self.ok(&["principal", "issue-token", name, "--scope", "records:read", "--scope", "records:write"]);
+        *self.token.borrow_mut() = saved;
+        token.trim().to_owned()
+    }
+
+    /// Creates an employee with `role` assigned to `companies` (as the custodian), sets a password, enrols
+    /// TOTP, signs in with `kura login` and returns the session token.
+    fn person(&self, name: &str, role: &str, companies: &[String]) -> String {
+        let saved = self.token.borrow_mut().take();
+        let mut add = vec!["principal", "add", name, "--kind", "employee", "--role", role];
+        for c in companies {
+            add.extend(["--company", c.as_str()]);
+        }
+        self.ok(&add);
+        let run = |args: &[&str], vars: &[(&str, &str)]| {
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_kura"));
+            cmd.args(args).env("KURA_VAULT", self.vault()).env("KURA_PASSPHRASE", PASS).env_remove("KURA_TOKEN");
+            for (k, v) in vars {
+                cmd.env(k, v);
+            }
+            let out = cmd.output().unwrap();
+            assert!(out.status.success(), "kura {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            String::from_utf8(out.stdout).unwrap()
+        };
+        run(&["principal", "set-password", name], &[("KURA_NEW_PASSWORD", "a long enough passphrase")]);
+        let uri = run(&["principal", "enroll-totp", name], &[]);
+        let secret = uri.trim().split("secret=").nth(1).unwrap().split('&').next().unwrap().to_owned();
+        let totp = kura::auth::totp::Totp::new(
+            kura::auth::totp::Secret::from_base32(&secrecy::SecretString::from(secret)).unwrap(),
+            Default::default(),
+            kura::auth::totp::Digits::Six,
+        );
+        let code = totp.code(kura::auth::totp::step_at(kura::store::now()).unwrap());
+        let token =
+            run(&["login", name], &[("KURA_PASSWORD", "a long enough passphrase"), ("KURA_TOTP_CODE", code.as_str())]);
+        *self.token.borrow_mut() = saved;
+        token.trim().to_owned()
     }
 
     fn vault(&self) -> PathBuf {
@@ -37,6 +94,9 @@ impl Env {
             .env("KURA_PASSPHRASE", pass)
             .env_remove("KURA_KEY_FILE")
             .env_remove("KURA_PURPOSE")
+            .env_remove("KURA_PRINCIPAL")
+            .env_remove("KURA_TOKEN")
+            .envs(self.token.borrow().as_ref().map(|t| ("KURA_TOKEN", t.clone())))
             .env("NO_COLOR", "1")
             .current_dir(self.dir.path())
             .output()
@@ -63,6 +123,14 @@ impl Env {
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
+}
+
+/// The distinct client companies of a generated CSV.
+fn companies(path: &Path) -> Vec<String> {
+    let mut out: Vec<String> = csv_rows(path).into_iter().map(|r| r["company"].clone()).collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 fn csv_rows(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
@@ -114,7 +182,12 @@ fn the_whole_road() {
     let list = env.ok(&["collection", "list"]);
     assert!(list.contains("corporate-mobile\t400 records"), "{list}");
 
+    // The custodian who loaded the data reads none of it.
     let p = &csv_rows(&csv)[123];
+    let err = env.fails(&["get", "corporate-mobile", &p["employee_id"], "--external-id", "--purpose", "T-0"], 4);
+    assert!(!err.contains(&p["user_name"]), "{err}");
+    let op = env.person("aiko", "operator", &companies(&csv));
+    env.use_token(Some(&op));
     let digits: String = p["mobile"].chars().filter(char::is_ascii_digit).collect();
     let intl = format!("+81 ({}) {}-{}", &digits[1..3], &digits[3..7], &digits[7..]);
     let found = env.ok(&["find", "corporate-mobile", "mobile", &intl, "--purpose", "T-1"]);
@@ -132,15 +205,23 @@ fn the_whole_road() {
     let err = env.fails(&["update", "corporate-mobile", &id, "--set", "email=nobody", "--purpose", "T-3"], 3);
     assert!(err.contains("`email`") && !err.contains("nobody"), "{err}");
 
+    // Operators do not erase; security officers do.
+    let err = env.fails(&["erase", "corporate-mobile", &id, "--purpose", "DSR-1", "--yes"], 7);
+    assert!(err.contains("denied"), "{err}");
+    let officer = env.person("ken", "security-officer", &[]);
+    env.use_token(Some(&officer));
     let erased = env.ok(&["erase", "corporate-mobile", &id, "--purpose", "DSR-1", "--yes"]);
     assert!(erased.contains("subject key destroyed"), "{erased}");
+    env.use_token(Some(&op));
     let err = env.fails(&["get", "corporate-mobile", &id, "--purpose", "T-5"], 4);
     assert!(err.contains("erased"), "{err}");
+    env.use_token(Some(&officer));
     assert!(env.ok(&["erase", "corporate-mobile", &id, "--purpose", "DSR-1", "--yes"]).contains("already erased"));
     env.fails(&["erase", "corporate-mobile", "00000000-0000-4000-8000-000000000000", "--purpose", "DSR-2", "--yes"], 4);
     // Erasure without confirmation and without a terminal refuses.
     let other = &csv_rows(&csv)[5]["employee_id"];
     env.fails(&["erase", "corporate-mobile", other, "--external-id", "--purpose", "DSR-3"], 1);
+    env.use_token(None);
 
     let scan = env.ok(&["scan", "--values", s(&csv), "--schema", "corporate-mobile"]);
     assert!(scan.contains(": 0 hits"), "{scan}");
@@ -231,6 +312,10 @@ fn shift_jis_file_imports() {
     let out = env.ok(&["import", "corporate-mobile", s(&f)]);
     assert!(out.contains("imported 40 rows") && out.contains("Shift_JIS"), "{out}");
     let first = text.lines().nth(1).unwrap().split(',').next().unwrap().to_owned();
+    let csv = env.path("sjis-utf8.csv");
+    std::fs::write(&csv, &text).unwrap();
+    let op = env.person("aiko", "operator", &companies(&csv));
+    env.use_token(Some(&op));
     let got = env.ok(&["get", "corporate-mobile", &first, "--external-id", "--purpose", "T-9"]);
     let name = text.lines().nth(1).unwrap().split(',').nth(3).unwrap();
     assert!(got.contains(name), "{got}");
@@ -299,8 +384,15 @@ fn principals_from_the_command_line() {
     let suspended = login("a long enough passphrase", now + 1);
     assert!(!suspended.status.success());
     let user = String::from_utf8(Command::new("id").arg("-un").output().unwrap().stdout).unwrap();
-    let activity = env.ok(&["audit", "activity", user.trim(), "--purpose", "AUDIT-2"]);
+    let custodian = format!("custodian:{}", user.trim());
+    // Only auditors and security officers query the log.
+    env.fails(&["audit", "activity", &custodian, "--purpose", "AUDIT-2"], 7);
+    let auditor = env.person("rin", "auditor", &[]);
+    env.use_token(Some(&auditor));
+    let activity = env.ok(&["audit", "activity", &custodian, "--purpose", "AUDIT-2"]);
     assert!(activity.contains("principal-change") && activity.contains("principal `sato`: suspended"), "{activity}");
+    // The auditor manages no principals.
+    env.fails(&["principal", "suspend", "crm-sync"], 7);
     assert!(!activity.contains("a long enough passphrase"));
 }
 

@@ -44,7 +44,7 @@ pub struct Case {
     pub name: String,
     /// Who.
     pub principal: Who,
-    /// `read`, `update`, `erase` or `export`.
+    /// `read`, `create`, `update`, `erase` or `export`.
     pub action: String,
     /// A shipped collection.
     pub collection: String,
@@ -134,6 +134,7 @@ fn run_case(policy: &Policy, c: &Case) -> Outcome {
     let why = Purpose { reference: &c.purpose, kind: &c.purpose_kind };
     let act = match c.action.as_str() {
         "read" => None,
+        "create" => Some(Act::Create),
         "update" => Some(Act::Update),
         "erase" => Some(Act::Erase),
         "export" => Some(Act::Export),

@@ -15,7 +15,7 @@ use cedar_policy::{
     RestrictedExpression, Schema, ValidationMode, Validator,
 };
 
-use crate::principal::{Kind, Role, Summary};
+use crate::principal::Summary;
 use crate::schema::{Classification, FieldType};
 
 /// kura's Cedar schema.
@@ -38,6 +38,8 @@ pub enum Visibility {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Act {
+    /// Store a new record's field (import, create).
+    Create,
     /// Change a field.
     Update,
     /// Erase the record.
@@ -49,6 +51,7 @@ pub enum Act {
 impl Act {
     fn name(self) -> &'static str {
         match self {
+            Act::Create => "create",
             Act::Update => "update",
             Act::Erase => "erase",
             Act::Export => "export",
@@ -113,25 +116,6 @@ fn classification_name(c: Classification) -> &'static str {
     }
 }
 
-fn kind_name(k: Kind) -> &'static str {
-    match k {
-        Kind::Employee => "employee",
-        Kind::Dispatched => "dispatched",
-        Kind::Contractor => "contractor",
-        Kind::Service => "service",
-    }
-}
-
-fn role_name(r: Role) -> &'static str {
-    match r {
-        Role::Operator => "operator",
-        Role::Supervisor => "supervisor",
-        Role::Auditor => "auditor",
-        Role::SecurityOfficer => "security-officer",
-        Role::Administrator => "administrator",
-    }
-}
-
 fn uid(kind: &str, id: &str) -> Option<EntityUid> {
     let t = EntityTypeName::from_str(kind).ok()?;
     Some(EntityUid::from_type_name_and_id(t, EntityId::new(id)))
@@ -163,9 +147,9 @@ impl Policy {
         let principal = uid("Kura::Principal", &who.name)?;
         let resource = uid("Kura::Field", &format!("{}/{}", field.collection, field.name))?;
         let action = uid("Kura::Action", action)?;
-        let roles: HashSet<EntityUid> = who.roles.iter().filter_map(|r| uid("Kura::Role", role_name(*r))).collect();
+        let roles: HashSet<EntityUid> = who.roles.iter().filter_map(|r| uid("Kura::Role", r.as_str())).collect();
         let mut pattrs = HashMap::new();
-        pattrs.insert("kind".to_owned(), RestrictedExpression::new_string(kind_name(who.kind).to_owned()));
+        pattrs.insert("kind".to_owned(), RestrictedExpression::new_string(who.kind.as_str().to_owned()));
         pattrs.insert(
             "companies".to_owned(),
             RestrictedExpression::new_set(who.companies.iter().map(|c| RestrictedExpression::new_string(c.clone()))),

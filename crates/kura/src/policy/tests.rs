@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::*;
+use crate::principal::{Kind, Role};
 use crate::schema::builtin;
 
 fn who(role: Role, kind: Kind, suspended: bool) -> Summary {
@@ -53,6 +54,7 @@ fn oracle_allows(p: &Summary, act: Act, f: &FieldRef<'_>, why: &Purpose<'_>) -> 
     let role = *p.roles.iter().next().unwrap();
     let own = !f.company.is_empty() && p.companies.contains(f.company);
     match act {
+        Act::Create => (role == Role::Operator && own) || role == Role::Administrator,
         Act::Update => role == Role::Operator && own,
         Act::Erase => role == Role::SecurityOfficer && p.kind == Kind::Employee,
         Act::Export => {
@@ -119,7 +121,7 @@ fn default_policy_matches_the_intended_matrix() {
                                     wrong_mask += 1;
                                     eprintln!("{role:?}/{kind:?}/{suspended} {collection}.{} {company} {reference:?} {pk}: got {got:?}, want {want:?}", f.name);
                                 }
-                                for act in [Act::Update, Act::Erase, Act::Export] {
+                                for act in [Act::Create, Act::Update, Act::Erase, Act::Export] {
                                     let got = policy.allows(&p, act, &fr, &why);
                                     let want = oracle_allows(&p, act, &fr, &why);
                                     if got && !want {

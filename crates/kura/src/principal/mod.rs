@@ -46,6 +46,31 @@ pub enum Role {
     Administrator,
 }
 
+impl Role {
+    /// The role's name, as in policies and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Operator => "operator",
+            Role::Supervisor => "supervisor",
+            Role::Auditor => "auditor",
+            Role::SecurityOfficer => "security-officer",
+            Role::Administrator => "administrator",
+        }
+    }
+}
+
+impl Kind {
+    /// The kind's name, as in policies and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Employee => "employee",
+            Kind::Dispatched => "dispatched",
+            Kind::Contractor => "contractor",
+            Kind::Service => "service",
+        }
+    }
+}
+
 impl std::str::FromStr for Kind {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

@@ -11,6 +11,7 @@
 //! ciphertext moved to another record or field fails to open.
 
 pub mod codec;
+pub mod gate;
 pub mod input;
 pub mod principals;
 pub mod value;
@@ -31,6 +32,8 @@ use crate::crypto::{self, BlindIndex, SecretKey, Token};
 use crate::id::{CollectionId, RecordId};
 use crate::keys::{self, KeyProvider};
 use crate::normalize;
+use crate::policy::{Act, Visibility};
+use crate::principal::{Kind, Role, Summary};
 use crate::schema::{self, FieldType, Schema};
 use crate::store::{self, DataKey, Erased, RecordWrite, Store, SubjectKey};
 
@@ -39,13 +42,22 @@ const PURPOSE_INDEX: &str = "blind-index";
 const PURPOSE_TOKEN: &str = "token";
 const PURPOSE_AUDIT: &str = "audit";
 
-/// Who is asking and why. Every read states a purpose (a ticket or order number).
+/// Who is asking and why: an authenticated principal (its attributes as stored when the access began), the
+/// purpose (a ticket or order number) and its kind, where the request came from, and — for API tokens — the
+/// token's scopes. Every read states a purpose.
+///
+/// The library trusts its faces to have authenticated the principal: the CLI and the HTTP server build an
+/// `Access` only after a sign-in or a token check ([`Vault::access`] loads the principal's current record).
 #[derive(Debug, Clone)]
 pub struct Access {
-    principal: String,
+    who: Arc<Summary>,
+    scopes: Option<Arc<[String]>>,
     purpose: String,
+    purpose_kind: String,
     origin: String,
     request: String,
+    /// Everything a policy decision depends on besides the resource: the key of cached decisions.
+    decision_key: String,
 }
 
 /// An access was refused before anything was read.
@@ -58,44 +70,126 @@ pub enum AccessError {
     /// The purpose or principal is malformed.
     #[error("{0} must be 1 to 200 characters: ASCII letters, digits, spaces and `- _ . : / # @ ( )` (a ticket or order reference, never personal data)")]
     Malformed(&'static str),
+    /// The purpose kind is malformed.
+    #[error("purpose kind must be 1 to 32 lower-case letters or `-` (for example `support` or `shipping`)")]
+    Kind,
+}
+
+/// The purpose kind when none is named.
+pub const DEFAULT_PURPOSE_KIND: &str = "support";
+
+fn reference_ok(s: &str) -> bool {
+    !s.trim().is_empty() && s.len() <= 200 && s.chars().all(|c| c.is_ascii_alphanumeric() || " -_.:/#@()".contains(c))
 }
 
 impl Access {
-    /// An access by `principal` for `purpose`, from `origin` (CLI user@host, or client address).
-    pub fn new(principal: &str, purpose: &str, origin: &str) -> Result<Access, AccessError> {
+    /// An access by the authenticated principal `who` for `purpose`, from `origin` (CLI user@host, or client
+    /// address). The purpose kind is [`DEFAULT_PURPOSE_KIND`] until [`Access::with_kind`] names another.
+    pub fn new(who: Summary, purpose: &str, origin: &str) -> Result<Access, AccessError> {
         // Purposes, principals and origins go into the published log: a reference, not free text.
-        let ok = |s: &str| {
-            !s.trim().is_empty()
-                && s.len() <= 200
-                && s.chars().all(|c| c.is_ascii_alphanumeric() || " -_.:/#@()".contains(c))
-        };
         if purpose.trim().is_empty() {
             return Err(AccessError::NoPurpose);
         }
-        if !ok(purpose) {
+        if !reference_ok(purpose) {
             return Err(AccessError::Malformed("purpose"));
         }
-        if !ok(principal) {
+        if !reference_ok(&who.name) {
             return Err(AccessError::Malformed("principal"));
         }
-        if !ok(origin) {
+        if !reference_ok(origin) {
             return Err(AccessError::Malformed("origin"));
         }
-        Ok(Access {
-            principal: principal.trim().to_owned(),
+        let mut a = Access {
+            who: Arc::new(who),
+            scopes: None,
             purpose: purpose.trim().to_owned(),
+            purpose_kind: DEFAULT_PURPOSE_KIND.to_owned(),
             origin: origin.to_owned(),
             request: audit::request_id(),
-        })
+            decision_key: String::new(),
+        };
+        a.rekey();
+        Ok(a)
+    }
+
+    /// The holder of the root key and its passphrase, acting without a sign-in (`kura init`, the first
+    /// administrator, key and policy administration). An administrator: it manages principals, policies and
+    /// keys, loads records, and never reads personal data. Logged as `custodian:LOGIN`.
+    pub fn custodian(login: &str, purpose: &str, origin: &str) -> Result<Access, AccessError> {
+        let who = Summary {
+            name: format!("custodian:{login}"),
+            kind: Kind::Employee,
+            roles: [Role::Administrator].into_iter().collect(),
+            team: None,
+            companies: std::collections::BTreeSet::new(),
+            suspended: false,
+            password: false,
+            totp: false,
+            tokens: Vec::new(),
+        };
+        Access::new(who, purpose, origin)
+    }
+
+    /// An access that can do nothing but be logged: the name as claimed at a sign-in.
+    pub(crate) fn claimed(name: &str, purpose: &str, origin: &str) -> Result<Access, AccessError> {
+        let who = Summary {
+            name: name.to_owned(),
+            kind: Kind::Service,
+            roles: std::collections::BTreeSet::new(),
+            team: None,
+            companies: std::collections::BTreeSet::new(),
+            suspended: true,
+            password: false,
+            totp: false,
+            tokens: Vec::new(),
+        };
+        Access::new(who, purpose, origin).map(|a| a.with_scopes(Vec::new()))
+    }
+
+    /// The same access for another kind of work (e.g. `shipping`, which home addresses need).
+    pub fn with_kind(mut self, kind: &str) -> Result<Access, AccessError> {
+        if kind.is_empty() || kind.len() > 32 || !kind.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
+            return Err(AccessError::Kind);
+        }
+        kind.clone_into(&mut self.purpose_kind);
+        self.rekey();
+        Ok(self)
+    }
+
+    /// The same access limited to an API token's scopes (see [`principals::SCOPES`]).
+    pub fn with_scopes(mut self, scopes: Vec<String>) -> Access {
+        self.scopes = Some(scopes.into());
+        self
+    }
+
+    fn rekey(&mut self) {
+        let w = &self.who;
+        self.decision_key = format!(
+            "{}\u{1f}{:?}\u{1f}{:?}\u{1f}{:?}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}",
+            w.name, w.kind, w.roles, w.companies, w.suspended, self.purpose, self.purpose_kind
+        );
+    }
+
+    /// Whether the access carries `scope` (accesses not made with an API token carry every scope).
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.as_ref().is_none_or(|s| s.iter().any(|x| x == scope))
     }
 
     /// Who.
     pub fn principal(&self) -> &str {
-        &self.principal
+        &self.who.name
+    }
+    /// The principal's attributes as used for decisions.
+    pub fn who(&self) -> &Summary {
+        &self.who
     }
     /// Why.
     pub fn purpose(&self) -> &str {
         &self.purpose
+    }
+    /// What kind of work.
+    pub fn purpose_kind(&self) -> &str {
+        &self.purpose_kind
     }
     /// From where.
     pub fn origin(&self) -> &str {
@@ -135,6 +229,15 @@ pub enum OpenError {
     /// The access log refused an entry.
     #[error(transparent)]
     Append(#[from] AppendError),
+    /// The stored policy cannot be loaded (fail closed: nothing is decided without it).
+    #[error("the stored access policy cannot be loaded: {0}")]
+    Policy(String),
+}
+
+impl From<crate::policy::PolicyError> for OpenError {
+    fn from(e: crate::policy::PolicyError) -> OpenError {
+        OpenError::Policy(e.to_string())
+    }
 }
 
 /// Creating a collection failed.
@@ -159,6 +262,9 @@ pub enum CollectionError {
     /// The access log refused the entry; nothing was created.
     #[error(transparent)]
     Log(#[from] AppendError),
+    /// The caller may not create collections.
+    #[error("denied: {0}")]
+    Denied(String),
 }
 
 /// A read (get or find) failed.
@@ -213,6 +319,21 @@ pub enum ReadError {
     /// The access log could not be queried.
     #[error("access log: {0}")]
     Audit(String),
+    /// The policy does not allow it (the refusal is in the log).
+    #[error("denied: {0}")]
+    Denied(String),
+}
+
+impl From<gate::Denied> for ReadError {
+    fn from(d: gate::Denied) -> ReadError {
+        ReadError::Denied(d.0)
+    }
+}
+
+impl From<gate::PolicyChangeError> for ReadError {
+    fn from(e: gate::PolicyChangeError) -> ReadError {
+        ReadError::Denied(format!("no decision possible: {e}"))
+    }
 }
 
 /// A write (import or update) failed; nothing was written.
@@ -276,8 +397,10 @@ pub struct FieldValue {
     pub name: String,
     /// Field type.
     pub kind: FieldType,
-    /// The value, if present.
+    /// The value, if present and not hidden from the caller.
     pub value: Option<Plain>,
+    /// How the policy let the caller see it (`Hidden`: `value` is `None` whatever is stored).
+    pub shown: Visibility,
 }
 
 /// A decrypted record.
@@ -412,8 +535,41 @@ fn read_failure(err: &ReadError) -> String {
         ReadError::Damaged(_) => "damaged".to_owned(),
         ReadError::Query { .. } => "invalid query value".to_owned(),
         ReadError::NotSearchable(_) => "field not searchable".to_owned(),
+        ReadError::Denied(why) => format!("denied: {why}"),
         _ => "failed".to_owned(),
     }
+}
+
+/// How a failed access is logged: a policy refusal is a `deny`, anything else a `fail`.
+fn failure_outcome(err: &ReadError) -> Outcome {
+    if matches!(err, ReadError::Denied(_)) {
+        Outcome::Deny
+    } else {
+        Outcome::Fail
+    }
+}
+
+/// The log detail of a read: which disclosed fields were masked.
+fn masked_detail(r: &Record) -> String {
+    let masked: Vec<&str> = r
+        .fields
+        .iter()
+        .filter(|f| f.value.is_some() && f.shown == Visibility::Masked)
+        .map(|f| f.name.as_str())
+        .collect();
+    if masked.is_empty() {
+        String::new()
+    } else {
+        format!("masked: {}", masked.join(", "))
+    }
+}
+
+/// A stored record with its subject key unwrapped; nothing decrypted.
+struct Unsealed {
+    id: RecordId,
+    key: SecretKey,
+    key_version: u32,
+    fields: Vec<u8>,
 }
 
 /// The canonical form used for the blind index of a field type.
@@ -432,6 +588,7 @@ pub struct Vault {
     keys: Box<dyn KeyProvider>,
     collections: RwLock<HashMap<String, Arc<Loaded>>>,
     log: audit::Log,
+    gate: gate::Gate,
 }
 
 impl std::fmt::Debug for Vault {
@@ -453,7 +610,8 @@ impl Vault {
         store.set_meta("vault_id", &uuid::Uuid::new_v4().to_string())?;
         store.set_meta(META_CHECK, &B64.encode(check))?;
         let log = audit::Log::new(store.open_log()?);
-        Ok(Vault { store, keys, collections: RwLock::new(HashMap::new()), log })
+        let gate = gate::Gate::new(gate::Active::default_policy()?);
+        Ok(Vault { store, keys, collections: RwLock::new(HashMap::new()), log, gate })
     }
 
     /// Opens an existing vault; fails if the key provider does not hold this vault's root key.
@@ -462,7 +620,9 @@ impl Vault {
         let check = B64.decode(check).map_err(|_| OpenError::WrongKey)?;
         keys.unwrap("vault/check", &check).map_err(|_| OpenError::WrongKey)?;
         let log = audit::Log::new(store.open_log()?);
-        let vault = Vault { store, keys, collections: RwLock::new(HashMap::new()), log };
+        let gate = gate::Gate::new(gate::Active::default_policy()?);
+        let mut vault = Vault { store, keys, collections: RwLock::new(HashMap::new()), log, gate };
+        vault.gate = gate::Gate::new(vault.initial_gate().map_err(|e| OpenError::Policy(e.to_string()))?);
         // Erasures are re-applied at every start: a keyring restored from a backup loses erased keys again,
         // and an erasure a crash interrupted is finished.
         vault.store.reapply_erasures()?;
@@ -526,7 +686,7 @@ impl Vault {
         Entry {
             seq: 0,
             time_ms: 0,
-            principal: access.principal.clone(),
+            principal: access.who.name.clone(),
             action,
             collection: collection.map(str::to_owned),
             subjects: Vec::new(),
@@ -579,6 +739,13 @@ impl Vault {
 
     /// "Who saw this person?": every log entry naming the record. The query itself is logged.
     pub fn who_saw(&self, access: &Access, collection: &str, id: RecordId) -> Result<Vec<Entry>, ReadError> {
+        self.require_role(
+            access,
+            &[Role::Auditor, Role::SecurityOfficer],
+            "audit:read",
+            Action::LogAccess,
+            "querying the access log",
+        )?;
         let commitment = self.commitment(collection, id)?;
         let mut e = self.entry(access, Action::LogAccess, Some(collection), Outcome::Allow);
         e.subjects = vec![commitment.clone()];
@@ -589,6 +756,31 @@ impl Vault {
         self.entries_at(&seqs, &|e| e.subjects.contains(&commitment))
     }
 
+    /// "Who saw this person?" for a person named by external id: auditors and security officers identify the
+    /// record without reading any of it (only the opaque record id comes back).
+    pub fn who_saw_external(
+        &self,
+        access: &Access,
+        collection: &str,
+        external_id: &str,
+    ) -> Result<(RecordId, Vec<Entry>), ReadError> {
+        self.require_role(
+            access,
+            &[Role::Auditor, Role::SecurityOfficer],
+            "audit:read",
+            Action::LogAccess,
+            "querying the access log",
+        )?;
+        let c = self.collection(collection)?;
+        let name = c.schema.fields.get(c.schema.external_id_position()).map(|f| f.name.clone()).unwrap_or_default();
+        let id = self
+            .lookup_ids(collection, &name, external_id)?
+            .first()
+            .copied()
+            .ok_or_else(|| ReadError::UnknownExternalId(collection.to_owned()))?;
+        Ok((id, self.who_saw(access, collection, id)?))
+    }
+
     /// "What did this principal do?" within `[from_ms, to_ms)`. The query itself is logged.
     pub fn activity(
         &self,
@@ -597,6 +789,13 @@ impl Vault {
         from_ms: i64,
         to_ms: i64,
     ) -> Result<Vec<Entry>, ReadError> {
+        self.require_role(
+            access,
+            &[Role::Auditor, Role::SecurityOfficer],
+            "audit:read",
+            Action::LogAccess,
+            "querying the access log",
+        )?;
         let mut e = self.entry(access, Action::LogAccess, None, Outcome::Allow);
         e.detail = format!("activity of `{principal}`");
         self.log(vec![e])?;
@@ -629,6 +828,14 @@ impl Vault {
 
     /// Creates a collection from a validated schema, with fresh keys.
     pub fn create_collection(&self, access: &Access, schema: Schema) -> Result<(), CollectionError> {
+        self.require_role(
+            access,
+            &[Role::Administrator],
+            "principals:admin",
+            Action::KeyChange,
+            "creating a collection",
+        )
+        .map_err(|d| CollectionError::Denied(d.0))?;
         schema.validate()?;
         let mut e = self.entry(access, Action::KeyChange, Some(&schema.name), Outcome::Allow);
         e.detail = format!("collection created with fresh keys ({} fields)", schema.fields.len());
@@ -704,6 +911,7 @@ impl Vault {
             }
             ext_tokens.push(t);
         }
+        self.authorise_create(access, &c, &rows)?;
         let existing: HashMap<Token, RecordId> = self.store.by_external(c.id, &ext_tokens)?.into_iter().collect();
         let existing_ids: Vec<RecordId> = existing.values().copied().collect();
         let mut keys: HashMap<RecordId, (u32, SecretKey)> = HashMap::with_capacity(existing_ids.len());
@@ -772,8 +980,42 @@ impl Vault {
         Ok(WriteSummary { inserted: writes.len() as u64 - updated, updated })
     }
 
-    /// Decrypts a record into memory. Callers log the access before any of it leaves the vault.
-    fn reveal(&self, c: &Loaded, id: RecordId, view: CardView) -> Result<Record, ReadError> {
+    /// Refuses a write unless the policy lets `access` create every field of every row, for the row's company.
+    /// A refusal is logged and names the first refused row (never a value).
+    fn authorise_create(&self, access: &Access, c: &Loaded, rows: &[Values]) -> Result<(), WriteError> {
+        let scope = c.schema.fields.iter().position(|f| f.scope);
+        let refused = (|| {
+            Vault::require_scope(access, "records:write")?;
+            let policy = self.active_policy()?;
+            for (i, row) in rows.iter().enumerate() {
+                let company = scope
+                    .and_then(|p| row.canonical.get(p))
+                    .and_then(|v| v.as_ref())
+                    .map(|v| v.expose())
+                    .unwrap_or_default();
+                let allowed = policy.allowed(access, Act::Create, c, company);
+                if let Some((f, _)) = c.schema.fields.iter().zip(allowed.iter()).find(|(_, a)| !**a) {
+                    return Err(ReadError::Denied(format!(
+                        "the policy does not let `{}` create field `{}` (row {})",
+                        access.principal(),
+                        f.name,
+                        i + 1
+                    )));
+                }
+            }
+            Ok(())
+        })();
+        if let Err(err) = refused {
+            let mut e = self.entry(access, Action::Create, Some(&c.schema.name), Outcome::Deny);
+            e.detail = read_failure(&err);
+            self.log(vec![e])?;
+            return Err(err.into());
+        }
+        Ok(())
+    }
+
+    /// A stored record with its subject key unwrapped; nothing decrypted yet.
+    fn unseal(&self, c: &Loaded, id: RecordId) -> Result<Unsealed, ReadError> {
         let stored = match self.store.record(c.id, id)? {
             Some(r) => r,
             None if self.store.tombstone(c.id, id)?.is_some() => return Err(ReadError::Erased(id)),
@@ -785,24 +1027,65 @@ impl Vault {
             .first()
             .and_then(|k| c.unwrap_subject(k))
             .ok_or(ReadError::Undecryptable(id))?;
+        Ok(Unsealed { id, key, key_version: stored.key_version, fields: stored.fields })
+    }
+
+    /// One field's stored text, decrypted for the vault's own use (a decision, a check), never handed out.
+    fn field_text(c: &Loaded, u: &Unsealed, pos: usize) -> Result<Option<zeroize::Zeroizing<String>>, ReadError> {
+        let id = u.id;
+        for (p, sealed) in codec::split(&u.fields).map_err(|_| ReadError::Damaged(id))? {
+            if p as usize != pos {
+                continue;
+            }
+            let field = c.schema.fields.get(pos).ok_or(ReadError::Damaged(id))?;
+            let pt = crypto::open(&u.key, &c.field_ad(id, field, u.key_version), sealed)
+                .map_err(|_| ReadError::Undecryptable(id))?;
+            return Ok(Some(zeroize::Zeroizing::new(
+                String::from_utf8(pt.to_vec()).map_err(|_| ReadError::Damaged(id))?,
+            )));
+        }
+        Ok(None)
+    }
+
+    /// The record's client company (canonical form of the scope field), or "" when it has none.
+    fn company_of(c: &Loaded, u: &Unsealed) -> Result<String, ReadError> {
+        let Some(pos) = c.schema.fields.iter().position(|f| f.scope) else { return Ok(String::new()) };
+        let kind = c.schema.fields.get(pos).map(|f| f.kind).unwrap_or(FieldType::Organisation);
+        Ok(Vault::field_text(c, u, pos)?
+            .and_then(|t| normalize::canonical(kind, &t).ok())
+            .map(|t| t.to_string())
+            .unwrap_or_default())
+    }
+
+    /// Decrypts the fields `views` lets out, masking where it says so. Callers log before handing it out.
+    fn disclose(c: &Loaded, u: &Unsealed, views: &[Visibility], view: CardView) -> Result<Record, ReadError> {
+        let id = u.id;
         let mut values: Vec<Option<Plain>> = vec![None; c.schema.fields.len()];
-        for (pos, sealed) in codec::split(&stored.fields).map_err(|_| ReadError::Damaged(id))? {
+        for (pos, sealed) in codec::split(&u.fields).map_err(|_| ReadError::Damaged(id))? {
+            let shown = views.get(pos as usize).copied().unwrap_or(Visibility::Hidden);
+            if shown == Visibility::Hidden {
+                continue;
+            }
             let field = c.schema.fields.get(pos as usize).ok_or(ReadError::Damaged(id))?;
-            let pt = crypto::open(&key, &c.field_ad(id, field, stored.key_version), sealed)
+            let pt = crypto::open(&u.key, &c.field_ad(id, field, u.key_version), sealed)
                 .map_err(|_| ReadError::Undecryptable(id))?;
             let text = zeroize::Zeroizing::new(String::from_utf8(pt.to_vec()).map_err(|_| ReadError::Damaged(id))?);
-            let shown = if field.kind == FieldType::CardNumber {
+            let out = if field.kind == FieldType::CardNumber {
                 let pan = Pan::parse(&text).map_err(|_| ReadError::Damaged(id))?;
-                match view {
-                    CardView::Masked => pan.masked(),
-                    CardView::Token => c.tokenizer.tokenise(&pan).map_err(|_| ReadError::Damaged(id))?,
-                    CardView::Full => text.to_string(),
+                match (shown, view) {
+                    (Visibility::Plain, CardView::Full) => text.to_string(),
+                    (Visibility::Plain, CardView::Token) => {
+                        c.tokenizer.tokenise(&pan).map_err(|_| ReadError::Damaged(id))?
+                    }
+                    _ => pan.masked(),
                 }
+            } else if shown == Visibility::Masked {
+                crate::mask::mask(field.kind, &text)
             } else {
                 text.to_string()
             };
             if let Some(slot) = values.get_mut(pos as usize) {
-                *slot = Some(Plain::new(shown));
+                *slot = Some(Plain::new(out));
             }
         }
         Ok(Record {
@@ -812,20 +1095,64 @@ impl Vault {
                 .fields
                 .iter()
                 .zip(values)
-                .map(|(f, value)| FieldValue { name: f.name.clone(), kind: f.kind, value })
+                .zip(views.iter().copied().chain(std::iter::repeat(Visibility::Hidden)))
+                .map(|((f, value), shown)| FieldValue { name: f.name.clone(), kind: f.kind, value, shown })
                 .collect(),
         })
     }
 
-    /// Reads one record.
+    /// Decrypts a whole record for the vault's own use (an update's current values, an index re-check).
+    fn reveal_all(&self, c: &Loaded, id: RecordId) -> Result<Record, ReadError> {
+        let u = self.unseal(c, id)?;
+        let all = vec![Visibility::Plain; c.schema.fields.len()];
+        Vault::disclose(c, &u, &all, CardView::Full)
+    }
+
+    fn require_scope(access: &Access, scope: &str) -> Result<(), ReadError> {
+        if access.has_scope(scope) {
+            Ok(())
+        } else {
+            Err(ReadError::Denied(format!("this token lacks the scope `{scope}`")))
+        }
+    }
+
+    /// Reads one record as the policy lets `access` see it: authorised per field before anything is
+    /// decrypted for the caller.
+    fn read_one(&self, access: &Access, c: &Loaded, id: RecordId, view: CardView) -> Result<Record, ReadError> {
+        Vault::require_scope(access, "records:read")?;
+        let u = self.unseal(c, id)?;
+        let company = Vault::company_of(c, &u)?;
+        let views = self.active_policy()?.views(access, c, &company);
+        if views.iter().all(|v| *v == Visibility::Hidden) {
+            return Err(ReadError::Denied(format!(
+                "the policy shows `{}` no field of this record for purpose kind `{}`",
+                access.principal(),
+                access.purpose_kind()
+            )));
+        }
+        Vault::disclose(c, &u, &views, view)
+    }
+
+    fn outcome_of<T>(result: &Result<T, ReadError>) -> Outcome {
+        match result {
+            Ok(_) => Outcome::Allow,
+            Err(err) => failure_outcome(err),
+        }
+    }
+
+    /// Reads one record: each field plain, masked or hidden as the active policy decides for `access`.
+    /// A record of which nothing may be shown is refused ([`ReadError::Denied`]). Logged either way, before
+    /// anything is returned.
     pub fn get(&self, access: &Access, collection: &str, id: RecordId, view: CardView) -> Result<Record, ReadError> {
         let c = self.collection(collection)?;
-        let result = self.reveal(&c, id, view);
-        let outcome = if result.is_ok() { Outcome::Allow } else { Outcome::Fail };
-        let mut e = self.entry(access, Action::Read, Some(collection), outcome);
+        let result = self.read_one(access, &c, id, view);
+        let mut e = self.entry(access, Action::Read, Some(collection), Vault::outcome_of(&result));
         e.subjects = vec![c.committer.commit(id)];
         match &result {
-            Ok(r) => e.fields = r.fields.iter().filter(|f| f.value.is_some()).map(|f| f.name.clone()).collect(),
+            Ok(r) => {
+                e.fields = r.fields.iter().filter(|f| f.value.is_some()).map(|f| f.name.clone()).collect();
+                e.detail = masked_detail(r);
+            }
             Err(err) => e.detail = read_failure(err),
         }
         // No log, no data: the entry is durable before the record is handed out.
@@ -843,15 +1170,24 @@ impl Vault {
     ) -> Result<Vec<Record>, ReadError> {
         let c = self.collection(collection)?;
         let ids = ids.get(..ids.len().min(audit::MAX_SUBJECTS)).unwrap_or(&[]);
-        let records: Result<Vec<Record>, ReadError> = ids.iter().map(|id| self.reveal(&c, *id, view)).collect();
-        let mut e = self.entry(
-            access,
-            Action::Read,
-            Some(collection),
-            if records.is_ok() { Outcome::Allow } else { Outcome::Fail },
-        );
+        let records: Result<Vec<Record>, ReadError> =
+            ids.iter().map(|id| self.read_one(access, &c, *id, view)).collect();
+        let mut e = self.entry(access, Action::Read, Some(collection), Vault::outcome_of(&records));
         e.subjects = ids.iter().map(|id| c.committer.commit(*id)).collect();
-        e.fields = c.schema.fields.iter().map(|f| f.name.clone()).collect();
+        e.fields = match &records {
+            Ok(r) => {
+                let mut seen = vec![false; c.schema.fields.len()];
+                for f in r.iter().flat_map(|r| r.fields.iter().enumerate()) {
+                    if f.1.value.is_some() {
+                        if let Some(s) = seen.get_mut(f.0) {
+                            *s = true;
+                        }
+                    }
+                }
+                c.schema.fields.iter().zip(seen).filter(|(_, s)| *s).map(|(f, _)| f.name.clone()).collect()
+            }
+            Err(_) => Vec::new(),
+        };
         e.detail = match &records {
             Ok(r) => format!("{} records read", r.len()),
             Err(err) => read_failure(err),
@@ -860,8 +1196,50 @@ impl Vault {
         records
     }
 
-    /// The record ids whose `field` equals `query` after normalisation, found through the blind index without
-    /// decrypting anything.
+    /// Whether the searched field of a record may be seen by `access` (a search must not confirm a value the
+    /// caller could not read).
+    fn may_search(&self, access: &Access, c: &Loaded, pos: usize, id: RecordId) -> Result<bool, ReadError> {
+        let u = self.unseal(c, id)?;
+        let company = Vault::company_of(c, &u)?;
+        let views = self.active_policy()?.views(access, c, &company);
+        Ok(views.get(pos).is_some_and(|v| *v != Visibility::Hidden))
+    }
+
+    /// The log entries of a search: every returned id is named (large results take several entries), and
+    /// matches the policy withheld are named in a `deny` entry.
+    fn search_entries(
+        &self,
+        access: &Access,
+        c: &Loaded,
+        field: &str,
+        returned: &[RecordId],
+        withheld: &[RecordId],
+        what: &str,
+    ) -> Vec<Entry> {
+        let mut e = self.entry(access, Action::Search, Some(&c.schema.name), Outcome::Allow);
+        e.fields = vec![field.to_owned()];
+        e.detail = format!("exact match on `{field}`: {} {what} returned", returned.len());
+        let mut entries = Vec::new();
+        for chunk in returned.chunks(audit::MAX_SUBJECTS) {
+            let mut part = e.clone();
+            part.subjects = chunk.iter().map(|id| c.committer.commit(*id)).collect();
+            entries.push(part);
+        }
+        if entries.is_empty() && withheld.is_empty() {
+            entries.push(e.clone());
+        }
+        for chunk in withheld.chunks(audit::MAX_SUBJECTS) {
+            let mut part = e.clone();
+            part.outcome = Outcome::Deny;
+            part.detail = format!("exact match on `{field}`: {} matches withheld by the policy", chunk.len());
+            part.subjects = chunk.iter().map(|id| c.committer.commit(*id)).collect();
+            entries.push(part);
+        }
+        entries
+    }
+
+    /// The record ids whose `field` equals `query` after normalisation, found through the blind index; only
+    /// records whose `field` the policy lets `access` see are returned.
     pub fn find_ids(
         &self,
         access: &Access,
@@ -869,32 +1247,32 @@ impl Vault {
         field: &str,
         query: &str,
     ) -> Result<Vec<RecordId>, ReadError> {
-        let result = self.lookup_ids(collection, field, query);
         let c = self.collection(collection)?;
-        let outcome = if result.is_ok() { Outcome::Allow } else { Outcome::Fail };
-        let mut e = self.entry(access, Action::Search, Some(collection), outcome);
+        let mut withheld = Vec::new();
+        let result = Vault::require_scope(access, "records:read").and_then(|()| {
+            let ids = self.lookup_ids(collection, field, query)?;
+            let pos = c.schema.position(field).unwrap_or(0);
+            let mut out = Vec::new();
+            for id in ids {
+                if self.may_search(access, &c, pos, id)? {
+                    out.push(id);
+                } else {
+                    withheld.push(id);
+                }
+            }
+            Ok(out)
+        });
         // Only names the schema knows go into the log (a value typed in the field position must not).
         let field = if c.schema.field(field).is_some() { field } else { "(unknown field)" };
-        e.fields = vec![field.to_owned()];
-        let mut entries = Vec::new();
-        match &result {
-            Ok(ids) => {
-                e.detail = format!("exact match on `{field}`: {} record ids returned", ids.len());
-                // Every returned id is named in an entry: large results take several entries.
-                for chunk in ids.chunks(audit::MAX_SUBJECTS) {
-                    let mut part = e.clone();
-                    part.subjects = chunk.iter().map(|id| c.committer.commit(*id)).collect();
-                    entries.push(part);
-                }
-                if entries.is_empty() {
-                    entries.push(e);
-                }
-            }
+        let entries = match &result {
+            Ok(ids) => self.search_entries(access, &c, field, ids, &withheld, "record ids"),
             Err(err) => {
+                let mut e = self.entry(access, Action::Search, Some(collection), Vault::outcome_of(&result));
+                e.fields = vec![field.to_owned()];
                 e.detail = read_failure(err);
-                entries.push(e);
+                vec![e]
             }
-        }
+        };
         self.log(entries)?;
         result
     }
@@ -915,7 +1293,8 @@ impl Vault {
         Ok(self.store.find(c.id, pos as u8, &token)?)
     }
 
-    /// Finds records by exact match on a searchable field and reads them (at most `limit`).
+    /// Finds records by exact match on a searchable field and reads them (at most `limit`), each shown as the
+    /// policy decides; matches whose searched field the caller may not see are withheld (and logged so).
     pub fn find(
         &self,
         access: &Access,
@@ -927,80 +1306,120 @@ impl Vault {
     ) -> Result<Vec<Record>, ReadError> {
         let c = self.collection(collection)?;
         let mut touched: Vec<RecordId> = Vec::new();
-        let result = self.find_records(&c, collection, field, query, limit, view, &mut touched);
-        let outcome = if result.is_ok() { Outcome::Allow } else { Outcome::Fail };
-        let mut e = self.entry(access, Action::Search, Some(collection), outcome);
+        let mut withheld: Vec<RecordId> = Vec::new();
+        let result = self.find_records(access, &c, field, query, limit, view, &mut touched, &mut withheld);
         let field = if c.schema.field(field).is_some() { field } else { "(unknown field)" };
-        match &result {
+        let entries = match &result {
             Ok(out) => {
-                e.subjects = out.iter().map(|r| c.committer.commit(r.id)).collect();
-                e.fields = c.schema.fields.iter().map(|f| f.name.clone()).collect();
-                e.detail = format!("exact match on `{field}`: {} records returned", out.len());
+                let ids: Vec<RecordId> = out.iter().map(|r| r.id).collect();
+                let mut entries = self.search_entries(access, &c, field, &ids, &withheld, "records");
+                for (e, chunk) in entries.iter_mut().zip(out.chunks(audit::MAX_SUBJECTS)) {
+                    e.fields = c
+                        .schema
+                        .fields
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| chunk.iter().any(|r| r.fields.get(*i).is_some_and(|f| f.value.is_some())))
+                        .map(|(_, f)| f.name.clone())
+                        .collect();
+                }
+                entries
             }
             Err(err) => {
                 // Even a failure names the records it touched: an error can carry a record id.
+                let mut e = self.entry(access, Action::Search, Some(collection), Vault::outcome_of(&result));
                 e.subjects = touched.iter().map(|id| c.committer.commit(*id)).collect();
                 e.fields = vec![field.to_owned()];
                 e.detail = read_failure(err);
+                vec![e]
             }
-        }
+        };
         // No log, no data.
-        self.log(vec![e])?;
+        self.log(entries)?;
         result
     }
 
     #[expect(clippy::too_many_arguments, reason = "one private step of `find`")]
     fn find_records(
         &self,
+        access: &Access,
         c: &Loaded,
-        collection: &str,
         field: &str,
         query: &str,
         limit: usize,
         view: CardView,
         touched: &mut Vec<RecordId>,
+        withheld: &mut Vec<RecordId>,
     ) -> Result<Vec<Record>, ReadError> {
-        let ids = self.lookup_ids(collection, field, query)?;
+        Vault::require_scope(access, "records:read")?;
+        let ids = self.lookup_ids(&c.schema.name, field, query)?;
         let pos = c.schema.position(field).unwrap_or(0);
         let kind = c.schema.fields.get(pos).map(|f| f.kind).unwrap_or(FieldType::FreeText);
         let want =
             canonical_query(kind, query).map_err(|reason| ReadError::Query { field: field.to_owned(), reason })?;
+        let policy = self.active_policy()?;
         let mut out = Vec::new();
-        for id in ids.into_iter().take(limit.min(audit::MAX_SUBJECTS)) {
-            touched.push(id);
-            let r = self.reveal(c, id, CardView::Full)?;
-            // The index is only a pointer: an entry edited in the database must not hand out another person.
-            let matches = r
-                .fields
-                .get(pos)
-                .and_then(|f| f.value.as_ref())
-                .and_then(|v| canonical_query(kind, v.expose()).ok())
-                .is_some_and(|c| bool::from(subtle::ConstantTimeEq::ct_eq(c.as_bytes(), want.as_bytes())));
-            if matches {
-                out.push(if view == CardView::Full { r } else { self.reveal(c, id, view)? });
+        for id in ids {
+            if out.len() >= limit.min(audit::MAX_SUBJECTS) {
+                break;
             }
+            touched.push(id);
+            let u = self.unseal(c, id)?;
+            // The index is only a pointer: an entry edited in the database must not hand out another person.
+            let matches = Vault::field_text(c, &u, pos)?
+                .and_then(|v| canonical_query(kind, &v).ok())
+                .is_some_and(|c| bool::from(subtle::ConstantTimeEq::ct_eq(c.as_bytes(), want.as_bytes())));
+            if !matches {
+                continue;
+            }
+            let company = Vault::company_of(c, &u)?;
+            let views = policy.views(access, c, &company);
+            if views.get(pos).is_none_or(|v| *v == Visibility::Hidden) {
+                withheld.push(id);
+                continue;
+            }
+            out.push(Vault::disclose(c, &u, &views, view)?);
         }
         Ok(out)
     }
 
-    /// The card number behind an FF1 token of this collection (for callers allowed to see full numbers).
+    /// The card number behind an FF1 token of this collection, for callers the policy shows card numbers in
+    /// full (`read_plain` on the card field for the card holder's company; nobody under the default policy).
     pub fn detokenise(&self, access: &Access, collection: &str, token: &str) -> Result<Plain, ReadError> {
         let c = self.collection(collection)?;
-        let result = c
-            .tokenizer
-            .detokenise(token)
-            .map_err(|e| ReadError::Query { field: "token".to_owned(), reason: e.to_string() });
-        let outcome = if result.is_ok() { Outcome::Allow } else { Outcome::Fail };
-        let mut e = self.entry(access, Action::Detokenise, Some(collection), outcome);
-        e.detail = "card token detokenised".to_owned();
-        // Name the card holder when the card number is searchable, so "who saw this person?" shows it.
-        if let Ok(pan) = &result {
-            for f in c.schema.fields.iter().filter(|f| f.kind == FieldType::CardNumber && f.indexed()) {
-                if let Ok(ids) = self.lookup_ids(collection, &f.name, pan.digits()) {
-                    e.subjects.extend(ids.iter().take(audit::MAX_SUBJECTS).map(|id| c.committer.commit(*id)));
-                }
+        let mut holders = Vec::new();
+        let result = Vault::require_scope(access, "records:read").and_then(|()| {
+            let pan = c
+                .tokenizer
+                .detokenise(token)
+                .map_err(|e| ReadError::Query { field: "token".to_owned(), reason: e.to_string() })?;
+            let mut allowed = false;
+            let policy = self.active_policy()?;
+            for (pos, f) in c.schema.fields.iter().enumerate().filter(|(_, f)| f.kind == FieldType::CardNumber) {
+                let ids = if f.indexed() { self.lookup_ids(collection, &f.name, pan.digits())? } else { Vec::new() };
+                holders.extend(ids.iter().take(audit::MAX_SUBJECTS).copied());
+                // The holder's company decides; a card of nobody known is judged as a record without one.
+                let company = match ids.first() {
+                    Some(id) => Vault::company_of(&c, &self.unseal(&c, *id)?)?,
+                    None => String::new(),
+                };
+                allowed |= policy.views(access, &c, &company).get(pos) == Some(&Visibility::Plain);
             }
-        }
+            if !allowed {
+                return Err(ReadError::Denied(format!(
+                    "the policy does not show `{}` full card numbers",
+                    access.principal()
+                )));
+            }
+            Ok(pan)
+        });
+        let mut e = self.entry(access, Action::Detokenise, Some(collection), Vault::outcome_of(&result));
+        e.detail = match &result {
+            Ok(_) => "card token detokenised".to_owned(),
+            Err(err) => read_failure(err),
+        };
+        // Name the card holder when the card number is searchable, so "who saw this person?" shows it.
+        e.subjects = holders.iter().take(audit::MAX_SUBJECTS).map(|id| c.committer.commit(*id)).collect();
         self.log(vec![e])?;
         Ok(Plain::new(result?.digits().to_owned()))
     }
@@ -1033,6 +1452,9 @@ impl Vault {
                 e.subjects = vec![c.committer.commit(id)];
                 e.fields =
                     changes.iter().filter(|(k, _)| c.schema.field(k).is_some()).map(|(k, _)| k.clone()).collect();
+                if matches!(err, WriteError::Read(ReadError::Denied(_))) {
+                    e.outcome = Outcome::Deny;
+                }
                 e.detail = match err {
                     WriteError::Invalid(_) => "invalid values".to_owned(),
                     WriteError::ExternalTaken => "external id taken".to_owned(),
@@ -1064,7 +1486,8 @@ impl Vault {
                 }]));
             }
         }
-        let current = self.reveal(c, id, CardView::Full)?;
+        Vault::require_scope(access, "records:write")?;
+        let current = self.reveal_all(c, id)?;
         let mut raw: Vec<Option<String>> =
             current.fields.iter().map(|f| f.value.as_ref().map(|v| v.expose().to_owned())).collect();
         for (name, value) in changes {
@@ -1074,6 +1497,33 @@ impl Vault {
         }
         let borrowed: Vec<Option<&str>> = raw.iter().map(|v| v.as_deref()).collect();
         let values = input::validate(&c.schema, &borrowed).map_err(WriteError::Invalid)?;
+        // Authorised on the record's company, and on the new one when the change moves the record.
+        let policy = self.active_policy().map_err(ReadError::from)?;
+        let scope = c.schema.fields.iter().position(|f| f.scope);
+        let old_company = scope
+            .and_then(|p| current.fields.get(p))
+            .and_then(|f| f.value.as_ref())
+            .and_then(|v| normalize::canonical(FieldType::Organisation, v.expose()).ok())
+            .map(|v| v.to_string())
+            .unwrap_or_default();
+        let new_company = scope
+            .and_then(|p| values.canonical.get(p))
+            .and_then(|v| v.as_ref())
+            .map(|v| v.expose().to_owned())
+            .unwrap_or_default();
+        for company in [&old_company, &new_company] {
+            let allowed = policy.allowed(access, Act::Update, c, company);
+            for (name, _) in changes {
+                let pos = c.schema.position(name).unwrap_or(usize::MAX);
+                if allowed.get(pos) != Some(&true) {
+                    return Err(ReadError::Denied(format!(
+                        "the policy does not let `{}` change `{name}` of this record",
+                        access.principal()
+                    ))
+                    .into());
+                }
+            }
+        }
         let old_ext = current.fields.get(c.schema.external_id_position()).and_then(|f| f.value.as_ref());
         let new_ext = values.values.get(c.schema.external_id_position()).and_then(|v| v.as_ref());
         if old_ext.map(Plain::expose) != new_ext.map(Plain::expose) {
@@ -1113,6 +1563,26 @@ impl Vault {
     /// Never silently does nothing: an unknown record is an error, an earlier erasure is reported with its time.
     pub fn erase(&self, access: &Access, collection: &str, id: RecordId) -> Result<EraseReport, EraseError> {
         let c = self.collection(collection)?;
+        // Authorised on every field of the record, for its company ("" once it is gone).
+        let decision = Vault::require_scope(access, "records:erase").and_then(|()| {
+            let company = match self.unseal(&c, id) {
+                Ok(u) => Vault::company_of(&c, &u)?,
+                Err(ReadError::NotFound(_) | ReadError::Erased(_) | ReadError::Undecryptable(_)) => String::new(),
+                Err(e) => return Err(e),
+            };
+            if self.active_policy()?.allowed(access, Act::Erase, &c, &company).iter().all(|a| *a) {
+                Ok(())
+            } else {
+                Err(ReadError::Denied(format!("the policy does not let `{}` erase this record", access.principal())))
+            }
+        });
+        if let Err(err) = decision {
+            let mut e = self.entry(access, Action::Erase, Some(collection), failure_outcome(&err));
+            e.subjects = vec![c.committer.commit(id)];
+            e.detail = read_failure(&err);
+            self.log(vec![e])?;
+            return Err(err.into());
+        }
         let mut e = self.entry(access, Action::Erase, Some(collection), Outcome::Allow);
         e.subjects = vec![c.committer.commit(id)];
         e.detail = "crypto-shredding requested".to_owned();

@@ -11,7 +11,7 @@ use crate::audit::log::AppendError;
 use crate::audit::{Action, Outcome};
 use crate::auth::{lockout, password, token, totp};
 use crate::crypto::{self, SecretKey};
-use crate::principal::{Invalid, Kind, Principal, Summary, TotpEnrolment};
+use crate::principal::{Invalid, Kind, Principal, Role, Summary, TotpEnrolment};
 use crate::store;
 
 const META_AUTH_KEY: &str = "auth_key";
@@ -20,6 +20,12 @@ const AUTH_KEY_LABEL: &str = "vault/principal-records";
 /// The scopes an API token can carry.
 pub const SCOPES: &[&str] =
     &["records:read", "records:write", "records:erase", "exports:request", "audit:read", "principals:admin"];
+
+/// The scope that marks a person's session token (issued by [`Vault::start_session`], never by hand).
+pub const SESSION_SCOPE: &str = "session";
+
+/// The longest a session lasts.
+pub const MAX_SESSION_SECS: i64 = 12 * 3600;
 
 /// Managing principals failed.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +55,18 @@ pub enum PrincipalError {
     /// Hashing or encoding failed.
     #[error("credential processing failed: {0}")]
     Credential(String),
+    /// The caller may not do this (the refusal is in the log).
+    #[error("denied: {0}")]
+    Denied(String),
+    /// The access is malformed.
+    #[error(transparent)]
+    Access(#[from] super::AccessError),
+}
+
+impl From<super::gate::Denied> for PrincipalError {
+    fn from(d: super::gate::Denied) -> PrincipalError {
+        PrincipalError::Denied(d.0)
+    }
 }
 
 /// Why a sign-in was refused. Deliberately coarse: it does not say which factor was wrong or whether the
@@ -86,7 +104,7 @@ pub enum Change {
 
 impl Vault {
     /// The authentication key, created on first use.
-    fn auth_key(&self) -> Result<SecretKey, PrincipalError> {
+    pub(super) fn auth_key(&self) -> Result<SecretKey, PrincipalError> {
         if let Some(w) = self.store.meta(META_AUTH_KEY)? {
             let wrapped = B64.decode(w).map_err(|_| PrincipalError::Sealed("(vault key)".to_owned()))?;
             return Ok(self.keys.unwrap(AUTH_KEY_LABEL, &wrapped)?);
@@ -129,8 +147,20 @@ impl Vault {
         e
     }
 
-    /// Creates a principal (no credentials yet).
+    /// Refuses unless `access` is an administrator (with the `principals:admin` scope for tokens).
+    fn require_admin(&self, access: &Access, what: &str) -> Result<(), PrincipalError> {
+        Ok(self.require_role(access, &[Role::Administrator], "principals:admin", Action::PrincipalChange, what)?)
+    }
+
+    /// An access by the stored principal `name` (its current roles, companies and suspension), for `purpose`
+    /// from `origin`. For faces that have authenticated `name` (a sign-in, a token); unknown names are refused.
+    pub fn access(&self, name: &str, purpose: &str, origin: &str) -> Result<Access, PrincipalError> {
+        Ok(Access::new(self.principal(name)?, purpose, origin)?)
+    }
+
+    /// Creates a principal (no credentials yet). Administrators only.
     pub fn add_principal(&self, access: &Access, p: &Principal) -> Result<(), PrincipalError> {
+        self.require_admin(access, "creating principals")?;
         p.validate()?;
         let detail = format!(
             "created ({:?}, roles {:?}, {} companies)",
@@ -171,6 +201,7 @@ impl Vault {
         detail: String,
         f: impl Fn(&mut Principal) -> Result<(), PrincipalError>,
     ) -> Result<(), PrincipalError> {
+        self.require_admin(access, "changing principals")?;
         self.log(vec![self.principal_entry(access, name, detail.clone())])?;
         // Compare-and-swap: a concurrent change (a sign-in updating lockout state, another administrator)
         // is never overwritten; the change is re-applied to the newer record instead.
@@ -281,7 +312,7 @@ impl Vault {
 
     fn login_entry(&self, name: &str, origin: &str, outcome: Outcome, detail: &str) -> Result<(), AppendError> {
         let who = if crate::principal::valid_name(name) { name } else { "(invalid-name)" };
-        let access = Access::new(who, "sign-in", origin).or_else(|_| Access::new(who, "sign-in", "unknown"));
+        let access = Access::claimed(who, "sign-in", origin).or_else(|_| Access::claimed(who, "sign-in", "unknown"));
         let Ok(access) = access else { return Err(AppendError("invalid sign-in origin".to_owned())) };
         let mut e = self.entry(&access, Action::Login, None, outcome);
         e.detail = detail.to_owned();
@@ -305,6 +336,62 @@ impl Vault {
             }
         }
         Err(AuthError::Refused)
+    }
+
+    /// Signs a person in (password and TOTP code) and issues a session token valid for `ttl_secs` (at most
+    /// [`MAX_SESSION_SECS`]): what `kura login` hands to later commands, and what the HTTP API's session
+    /// endpoint returns. Expired sessions are pruned from the record. The token is shown once.
+    pub fn start_session(
+        &self,
+        name: &str,
+        pass: &SecretString,
+        code: Option<&str>,
+        origin: &str,
+        ttl_secs: i64,
+    ) -> Result<(Summary, SecretString), AuthError> {
+        let who = self.authenticate(name, pass, code, origin)?;
+        let now = store::now();
+        let expires = now + ttl_secs.clamp(60, MAX_SESSION_SECS);
+        let (plain, stored) = token::issue(vec![SESSION_SCOPE.to_owned()], expires);
+        let detail = format!("session `{}` started, expires {expires}", stored.id.as_str());
+        for _ in 0..8 {
+            let (mut p, old) = self.load_sealed(name)?.ok_or(AuthError::Refused)?;
+            p.tokens.retain(|t| !(t.has_scope(SESSION_SCOPE) && (t.expires_at <= now || t.revoked_at.is_some())));
+            p.tokens.push(stored.clone());
+            match self.store.put_principal(name, &self.seal_principal(&p)?, Some(&old)) {
+                Ok(()) => {
+                    self.login_entry(name, origin, Outcome::Allow, &detail).map_err(PrincipalError::from)?;
+                    return Ok((who, plain));
+                }
+                Err(store::Error::Conflict) => continue,
+                Err(e) => return Err(PrincipalError::from(e).into()),
+            }
+        }
+        Err(PrincipalError::from(store::Error::Conflict).into())
+    }
+
+    /// Ends a session: its token is revoked. A person may end their own session; logged.
+    pub fn end_session(&self, presented: &str, origin: &str) -> Result<(), AuthError> {
+        let (who, _) = self.authenticate_token(presented, origin)?;
+        let id = token::lookup_id(presented).map_err(|_| AuthError::Refused)?;
+        let now = store::now();
+        for _ in 0..8 {
+            let (mut p, old) = self.load_sealed(&who.name)?.ok_or(AuthError::Refused)?;
+            let Some(t) = p.tokens.iter_mut().find(|t| t.id == id && t.has_scope(SESSION_SCOPE)) else {
+                return Err(AuthError::Refused);
+            };
+            t.revoke(now);
+            match self.store.put_principal(&who.name, &self.seal_principal(&p)?, Some(&old)) {
+                Ok(()) => {
+                    let detail = format!("session `{}` ended", id.as_str());
+                    self.login_entry(&who.name, origin, Outcome::Allow, &detail).map_err(PrincipalError::from)?;
+                    return Ok(());
+                }
+                Err(store::Error::Conflict) => continue,
+                Err(e) => return Err(PrincipalError::from(e).into()),
+            }
+        }
+        Err(PrincipalError::from(store::Error::Conflict).into())
     }
 
     fn try_authenticate(
@@ -391,13 +478,17 @@ impl Vault {
             }
         }
         let Some((p, t)) = found else { return refuse("unknown token", "(unknown)") };
-        if p.kind != Kind::Service || p.suspended {
-            return refuse("token of a suspended or non-service principal", &p.name);
+        let session = t.has_scope(SESSION_SCOPE);
+        if p.suspended || (p.kind == Kind::Service) == session {
+            return refuse("token of a suspended principal, or of the wrong kind", &p.name);
         }
         if let Err(e) = token::verify(presented, &t, now) {
             return refuse(&format!("token refused: {e}"), &p.name);
         }
-        self.login_entry(&p.name, origin, Outcome::Allow, "API token accepted").map_err(PrincipalError::from)?;
-        Ok((p.summary(), t.scopes))
+        let detail = if session { "session token accepted" } else { "API token accepted" };
+        self.login_entry(&p.name, origin, Outcome::Allow, detail).map_err(PrincipalError::from)?;
+        // A person's session carries every scope; the policy decides what the person may do.
+        let scopes = if session { SCOPES.iter().map(|s| (*s).to_owned()).collect() } else { t.scopes };
+        Ok((p.summary(), scopes))
     }
 }

@@ -29,8 +29,16 @@ impl Fixture {
         self.dir.path().join("root.key")
     }
 
-    /// Creates the vault and its key file.
+    /// Creates the vault and its key file, with a policy that permits everything: for tests of the vault's
+    /// mechanics (storage, crypto, log). Policy enforcement is tested with [`Fixture::create_default`].
     pub fn create(&self) -> Vault {
+        let vault = self.create_default();
+        vault.set_policy(&custodian(), PERMIT_ALL).unwrap();
+        vault
+    }
+
+    /// Creates the vault and its key file under the default policy.
+    pub fn create_default(&self) -> Vault {
         let keys = KeyFile::create(&self.key_path(), "test", &pass(), KdfParams::dangerous_for_tests()).unwrap();
         Vault::create(self.store(), Box::new(keys)).unwrap()
     }
@@ -114,8 +122,36 @@ pub fn rows(csv: &[u8]) -> Vec<std::collections::HashMap<String, String>> {
     r.records().map(|rec| h.iter().cloned().zip(rec.unwrap().iter().map(str::to_owned)).collect()).collect()
 }
 
+/// A policy that permits every action: for tests of mechanics, never shipped.
+pub const PERMIT_ALL: &str = "permit (principal, action, resource);";
+
+/// A test principal holding every role (under [`PERMIT_ALL`] it may do anything).
 pub fn access() -> kura::Access {
-    kura::Access::new("tester", "TEST-1", "test").unwrap()
+    access_as("tester", "TEST-1")
+}
+
+/// [`access`] under another name and purpose.
+pub fn access_as(name: &str, purpose: &str) -> kura::Access {
+    use kura::principal::{Kind, Role, Summary};
+    let who = Summary {
+        name: name.to_owned(),
+        kind: Kind::Employee,
+        roles: [Role::Operator, Role::Supervisor, Role::Auditor, Role::SecurityOfficer, Role::Administrator]
+            .into_iter()
+            .collect(),
+        team: None,
+        companies: Default::default(),
+        suspended: false,
+        password: true,
+        totp: true,
+        tokens: Vec::new(),
+    };
+    kura::Access::new(who, purpose, "test").unwrap()
+}
+
+/// The key holder, acting without a sign-in.
+pub fn custodian() -> kura::Access {
+    kura::Access::custodian("tester", "TEST-1", "test").unwrap()
 }
 
 #[allow(dead_code)]

@@ -4,7 +4,7 @@
 use kura::store::RecordWrite;
 use kura::vault::{codec, CardView, EraseReport, ReadError, WriteError};
 
-use crate::support::{access, backends, consumer_csv, corporate_csv, import, rows};
+use crate::support::{access, access_as, backends, consumer_csv, corporate_csv, import, rows};
 
 #[test]
 fn round_trip_and_search_by_other_notation() {
@@ -453,12 +453,12 @@ fn every_access_is_logged_with_commitments() {
         let csv = corporate_csv(20, 7);
         import(&vault, "corporate-mobile", &csv);
         let people = rows(&csv);
-        let a = kura::Access::new("operator-7", "ORDER-123", "test").unwrap();
+        let a = access_as("operator-7", "ORDER-123");
         let id = vault.by_external_id(&a, "corporate-mobile", &people[3]["employee_id"]).unwrap();
         vault.get(&a, "corporate-mobile", id, CardView::Masked).unwrap();
-        let other = kura::Access::new("operator-8", "ORDER-124", "test").unwrap();
+        let other = access_as("operator-8", "ORDER-124");
         vault.find(&other, "corporate-mobile", "mobile", &people[3]["mobile"], 5, CardView::Masked).unwrap();
-        let auditor = kura::Access::new("auditor", "AUDIT-1", "test").unwrap();
+        let auditor = access_as("auditor", "AUDIT-1");
         let seen = vault.who_saw(&auditor, "corporate-mobile", id).unwrap();
         let actions: Vec<(String, kura::audit::Action)> =
             seen.iter().map(|e| (e.principal.clone(), e.action)).collect();

@@ -82,16 +82,18 @@ fn describe(e: &serde_path_to_error::Error<serde_json::Error>) -> ApiError {
     if inner.is_syntax() || inner.is_eof() || inner.is_io() {
         return syntax(inner);
     }
-    let path = safe_path(e.path());
-    let at = if path.is_empty() { "the body".to_owned() } else { format!("`{path}`") };
     // serde's message, without the position serde_json appends, e.g. "invalid type: string \"Tanaka\", expected
     // u8". Only the parts written by the request type (field names, expectations) are kept.
     let full = inner.to_string();
     let message = full.rfind(" at line ").and_then(|i| full.get(..i)).unwrap_or(&full);
+    // For an unknown field, the path ends with the client's key: leave it out.
+    let unknown_field = message.starts_with("unknown field");
+    let path = safe_path(e.path(), unknown_field);
+    let at = if path.is_empty() { "the body".to_owned() } else { format!("`{path}`") };
     let expected = message.rsplit_once(", expected ").map(|(_, expected)| expected);
     let text = if let Some(field) = message.strip_prefix("missing field ") {
         format!("{at}: missing field {field}")
-    } else if message.starts_with("unknown field") {
+    } else if unknown_field {
         match expected {
             Some(expected) => format!("{at}: unknown field; expected {expected}"),
             None => format!("{at}: unknown field; none are allowed here"),
@@ -113,7 +115,7 @@ fn describe(e: &serde_path_to_error::Error<serde_json::Error>) -> ApiError {
 
 /// The path to the bad value, keeping segments that look like field names or indices; anything else (a map
 /// key chosen by the client) becomes `?`.
-fn safe_path(path: &serde_path_to_error::Path) -> String {
+fn safe_path(path: &serde_path_to_error::Path, drop_last: bool) -> String {
     use serde_path_to_error::Segment;
     let name = |s: &str| {
         let ok = !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
@@ -123,8 +125,10 @@ fn safe_path(path: &serde_path_to_error::Path) -> String {
             "?".to_owned()
         }
     };
+    let segments: Vec<_> = path.iter().collect();
+    let keep = if drop_last { segments.len().saturating_sub(1) } else { segments.len() };
     let mut out = String::new();
-    for segment in path {
+    for segment in segments.into_iter().take(keep) {
         match segment {
             Segment::Seq { index } => out.push_str(&format!("[{index}]")),
             Segment::Map { key } | Segment::Enum { variant: key } => {

@@ -157,6 +157,65 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Documents the errors of an operation that requires a bearer token: 401, 403, 429, 503. Use it in
+/// `#[utoipa::path(responses((status = 200, …), error::AuthResponses))]`.
+#[derive(Debug)]
+pub struct AuthResponses;
+
+/// Documents the errors of an operation that reads a JSON body: 400, 413, 415, 422.
+#[derive(Debug)]
+pub struct BodyResponses;
+
+fn error_response(description: &str) -> utoipa::openapi::Response {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorResponse"))).build();
+    ResponseBuilder::new().description(description).content("application/json", content).build()
+}
+
+fn integer_header(description: &str) -> utoipa::openapi::header::Header {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    utoipa::openapi::header::HeaderBuilder::new()
+        .schema(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)))
+        .description(Some(description))
+        .build()
+}
+
+fn responses(
+    list: Vec<(&str, utoipa::openapi::Response)>,
+) -> std::collections::BTreeMap<String, utoipa::openapi::RefOr<utoipa::openapi::Response>> {
+    list.into_iter().map(|(status, response)| (status.to_owned(), response.into())).collect()
+}
+
+impl utoipa::IntoResponses for AuthResponses {
+    fn responses() -> std::collections::BTreeMap<String, utoipa::openapi::RefOr<utoipa::openapi::Response>> {
+        let mut unauthorized = error_response("No valid bearer token (`unauthorized`)");
+        unauthorized.headers.insert(
+            "WWW-Authenticate".to_owned(),
+            utoipa::openapi::header::Header::new(utoipa::openapi::schema::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::String)),
+        );
+        let mut limited = error_response("The principal's rate limit is exhausted (`rate_limited`)");
+        limited.headers.insert("Retry-After".to_owned(), integer_header("Seconds to wait"));
+        responses(vec![
+            ("401", unauthorized),
+            ("403", error_response("The token lacks a scope (`forbidden`)")),
+            ("429", limited),
+            ("503", error_response("The token check is unavailable (`unavailable`)")),
+        ])
+    }
+}
+
+impl utoipa::IntoResponses for BodyResponses {
+    fn responses() -> std::collections::BTreeMap<String, utoipa::openapi::RefOr<utoipa::openapi::Response>> {
+        responses(vec![
+            ("400", error_response("The body is not JSON (`malformed_json`), or a header is malformed")),
+            ("413", error_response("The body is larger than the limit (`body_too_large`)")),
+            ("415", error_response("The body is not `application/json` (`unsupported_media_type`)")),
+            ("422", error_response("The JSON does not fit the schema (`invalid_body`)")),
+        ])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -54,11 +54,31 @@ impl<T: Serialize> IntoResponse for Json<T> {
 }
 
 /// Parses a JSON body into `T`, with errors that name the place but not the value.
+///
+/// A number with a zero fraction (`2.0`, `1e3`) counts as an integer, as JSON Schema (and so the OpenAPI
+/// document) says it is.
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| describe(&e))?;
-    deserializer.end().map_err(|e| syntax(&e))?;
-    Ok(value)
+    let mut value: serde_json::Value = serde_json::from_slice(body).map_err(|e| syntax(&e))?;
+    integral_floats_to_integers(&mut value);
+    serde_path_to_error::deserialize(value).map_err(|e| describe(&e))
+}
+
+fn integral_floats_to_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            let Some(f) = n.as_f64() else { return };
+            // Exactly representable integers only (|f| < 2^53).
+            if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 {
+                #[expect(clippy::cast_possible_truncation, reason = "INVARIANT: integral and below 2^53")]
+                let i = f as i64;
+                *value = Value::from(i);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_floats_to_integers),
+        Value::Object(map) => map.values_mut().for_each(integral_floats_to_integers),
+        _ => {}
+    }
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
@@ -172,6 +192,14 @@ mod tests {
     #[test]
     fn accepts_a_good_body() {
         assert_eq!(refusal(r#"{"name": "x", "count": 3}"#).0, 200);
+    }
+
+    #[test]
+    fn integral_floats_are_integers_as_in_json_schema() {
+        assert_eq!(refusal(r#"{"name": "x", "count": 2.0}"#).0, 200);
+        assert_eq!(refusal(r#"{"name": "x", "count": 1e2}"#).0, 200);
+        assert_eq!(refusal(r#"{"name": "x", "count": 2.5}"#).0, 422);
+        assert_eq!(refusal(r#"{"name": "x", "count": -0.0}"#).0, 200);
     }
 
     #[test]

@@ -7,7 +7,8 @@ use axum::Router;
 use http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
 use kura_http::auth::{AuthFailure, Authenticator, Caller, Identity, Purpose};
-use kura_http::{ApiError, Config, Hooks, Json};
+use kura_http::error::{AuthResponses, BodyResponses};
+use kura_http::{ApiError, Config, ErrorResponse, Hooks, Json};
 use serde::{Deserialize, Serialize};
 use tower::ServiceExt;
 use utoipa::ToSchema;
@@ -43,8 +44,8 @@ pub struct Echoed {
 }
 
 /// Echoes the body; needs `records:write` and a purpose.
-#[utoipa::path(post, path = "/test/echo", request_body = Echo, security(("bearer" = [])), responses(
-    (status = 200, body = Echoed),
+#[utoipa::path(post, path = "/test/echo", request_body = Echo, params(Purpose), security(("bearer" = [])), responses(
+    (status = 200, body = Echoed), AuthResponses, BodyResponses,
 ))]
 async fn echo(caller: Caller, purpose: Purpose, Json(body): Json<Echo>) -> Result<Json<Echoed>, ApiError> {
     caller.require_scope("records:write")?;
@@ -53,7 +54,7 @@ async fn echo(caller: Caller, purpose: Purpose, Json(body): Json<Echo>) -> Resul
 
 /// One item, `1`; needs `records:read`.
 #[utoipa::path(get, path = "/test/items/{id}", params(("id" = String, Path)), security(("bearer" = [])), responses(
-    (status = 200, body = String),
+    (status = 200, body = String), (status = 404, body = ErrorResponse), AuthResponses,
 ))]
 async fn item(caller: Caller, axum::extract::Path(id): axum::extract::Path<String>) -> Result<Json<String>, ApiError> {
     caller.require_scope("records:read")?;

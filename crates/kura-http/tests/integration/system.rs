@@ -62,6 +62,13 @@ async fn the_document_is_openapi_3_1_and_lists_every_route() {
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     assert!(doc["components"]["schemas"]["ErrorResponse"].is_object());
+    let echo = &doc["paths"]["/test/echo"]["post"];
+    for status in ["200", "400", "401", "403", "413", "415", "422", "429", "503"] {
+        assert!(echo["responses"][status].is_object(), "{status} not documented: {echo}");
+    }
+    let headers: Vec<&str> = echo["parameters"].as_array().unwrap().iter().filter_map(|p| p["name"].as_str()).collect();
+    assert_eq!(headers, ["Kura-Purpose", "Kura-Purpose-Kind"]);
+    assert_eq!(echo["security"][0]["bearer"], serde_json::json!([]));
     // The served document is the one `document` builds.
     let built = serde_json::to_value(kura_http::document(routes())).unwrap();
     assert_eq!(&built, doc);

@@ -30,7 +30,7 @@ if [ "${1:-}" = "--demo" ]; then
   cargo build --quiet -p kura-http --example demo
   # A generous rate limit: the fuzzer sends hundreds of requests a second as one principal.
   KURA_DEMO_TOKEN="$token" KURA_HTTP_LISTEN="127.0.0.1:$port" KURA_HTTP_RATE_LIMIT_PER_SECOND=100000 \
-    KURA_HTTP_RATE_LIMIT_BURST=100000 RUST_LOG=warn "$root/target/debug/examples/demo" > "$root/target/demo-server.log" 2>&1 &
+    KURA_HTTP_RATE_LIMIT_BURST=100000 "$root/target/debug/examples/demo" > "$root/target/demo-server.log" 2>&1 &
   demo_pid=$!
   for _ in $(seq 1 50); do curl -fsS "$url/health" >/dev/null 2>&1 && break; sleep 0.2; done
   curl -fsS "$url/health" >/dev/null

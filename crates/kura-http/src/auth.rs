@@ -250,7 +250,11 @@ fn header_text(
     let Some(value) = parts.headers.get(name) else { return Ok(None) };
     let text = value.to_str().unwrap_or_default();
     if text.trim().is_empty() || text.len() > max || !text.chars().all(allowed) {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_purpose", format!("the `{name}` header must be {rule}")));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_purpose",
+            format!("the `{name}` header must be {rule}"),
+        ));
     }
     Ok(Some(text.trim().to_owned()))
 }
@@ -308,7 +312,14 @@ impl utoipa::IntoParams for Purpose {
                 .build()
         };
         vec![
-            header("Kura-Purpose", Required::True, 200, PURPOSE_PATTERN, "Why: a ticket or order reference", "TICKET-42"),
+            header(
+                "Kura-Purpose",
+                Required::True,
+                200,
+                PURPOSE_PATTERN,
+                "Why: a ticket or order reference",
+                "TICKET-42",
+            ),
             header("Kura-Purpose-Kind", Required::False, 64, KIND_PATTERN, "The kind of purpose", "support"),
         ]
     }

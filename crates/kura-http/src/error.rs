@@ -191,8 +191,9 @@ impl utoipa::IntoResponses for AuthResponses {
         let mut unauthorized = error_response("No valid bearer token (`unauthorized`)");
         unauthorized.headers.insert(
             "WWW-Authenticate".to_owned(),
-            utoipa::openapi::header::Header::new(utoipa::openapi::schema::ObjectBuilder::new()
-                .schema_type(utoipa::openapi::schema::Type::String)),
+            utoipa::openapi::header::Header::new(
+                utoipa::openapi::schema::ObjectBuilder::new().schema_type(utoipa::openapi::schema::Type::String),
+            ),
         );
         let mut limited = error_response("The principal's rate limit is exhausted (`rate_limited`)");
         limited.headers.insert("Retry-After".to_owned(), integer_header("Seconds to wait"));

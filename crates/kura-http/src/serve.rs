@@ -146,7 +146,9 @@ impl Listener {
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder.http1().timer(TokioTimer::new()).header_read_timeout(HANDSHAKE_TIMEOUT);
         let mut shutdown = std::pin::pin!(shutdown);
+        let mut connections = tokio::task::JoinSet::new();
         loop {
+            while connections.try_join_next().is_some() {}
             let (stream, peer) = tokio::select! {
                 accepted = tcp.accept() => match accepted {
                     Ok(accepted) => accepted,
@@ -167,7 +169,7 @@ impl Listener {
             let watcher = graceful.watcher();
             let builder = builder.clone();
             let tls = tls.clone();
-            tokio::spawn(async move {
+            connections.spawn(async move {
                 let result = match tls {
                     Some(acceptor) => match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
                         Ok(Ok(stream)) => {
@@ -190,7 +192,11 @@ impl Listener {
         tracing::info!(grace_secs = grace.as_secs(), "no longer accepting connections; draining");
         match tokio::time::timeout(grace, graceful.shutdown()).await {
             Ok(()) => tracing::info!("all connections closed"),
-            Err(_) => tracing::warn!("grace period over; cutting the remaining connections"),
+            Err(_) => {
+                tracing::warn!(connections = connections.len(), "grace period over; cutting the remaining connections");
+                connections.abort_all();
+            }
         }
+        while connections.join_next().await.is_some() {}
     }
 }

@@ -8,7 +8,8 @@
 #
 # TOKEN (or $KURA_TOKEN) is sent as `Authorization: Bearer TOKEN`. Schemathesis is installed from PyPI into
 # a virtualenv ($SCHEMATHESIS_VENV, default target/schemathesis-venv). Extra options for `schemathesis run`
-# go in $SCHEMATHESIS_ARGS (e.g. `--max-examples 200`). Exits non-zero on any finding.
+# go in $SCHEMATHESIS_ARGS (e.g. `--max-examples 200`, or `--tls-verify ca.pem` for a server with a private CA).
+# Exits non-zero on any finding.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../../.." && pwd)"
 cd "$root"

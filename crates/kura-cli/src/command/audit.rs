@@ -5,11 +5,10 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use kura::audit::checkpoint::Checkpoint;
 use kura::audit::note::Verifier;
-use kura::audit::store::{LogStore, PgLog, SqliteLog, StoreNodes};
-use kura::audit::{merkle, signer, verify, witness, Entry};
-use serde::{Deserialize, Serialize};
+use kura::audit::store::{LogStore, PgLog, SqliteLog};
+use kura::audit::{merkle, proof, signer, verify, witness, Entry};
+use serde::Deserialize;
 
 use crate::cli::{AuditCmd, Global};
 use crate::{open, progress};
@@ -39,18 +38,6 @@ fn verifier_arg(g: &Global, arg: Option<&str>) -> Result<Verifier> {
         }
     };
     Verifier::from_key_string(text.trim()).context("not a verifier key (expected `name+id+key`)")
-}
-
-/// A proof a third party can check.
-#[derive(Serialize, Deserialize)]
-struct Proof {
-    log: String,
-    index: u64,
-    tree_size: u64,
-    leaf_hash: String,
-    entry: String,
-    inclusion_proof: Vec<String>,
-    checkpoint: String,
 }
 
 /// `2026-11-27` → Unix ms at 00:00 UTC.
@@ -151,25 +138,7 @@ pub fn run(g: &Global, c: AuditCmd) -> Result<()> {
         AuditCmd::Prove { entry, out } => {
             let log = log_only(g)?;
             let _guard = LogAccess::new(g, &format!("audit prove entry {entry}"));
-            let (size, note) = newest_checkpoint(&*log)?;
-            if entry >= size {
-                bail!(
-                    "entry {entry} is not covered by the newest checkpoint (size {size}); run `kura audit checkpoint`"
-                );
-            }
-            let data = log.entries(entry, 1)?.into_iter().next().context("entry missing")?.1;
-            let proof = merkle::inclusion_proof(&StoreNodes(&*log), entry, size)?;
-            let body = note.split("\n\n").next().unwrap_or("").to_owned() + "\n";
-            let cp = Checkpoint::parse(&body)?;
-            let p = Proof {
-                log: cp.origin,
-                index: entry,
-                tree_size: size,
-                leaf_hash: B64.encode(merkle::leaf_hash(&data)),
-                entry: String::from_utf8(data).context("entry is not UTF-8")?,
-                inclusion_proof: proof.iter().map(|h| B64.encode(h)).collect(),
-                checkpoint: note,
-            };
+            let p = proof::prove(&*log, entry)?;
             let json = serde_json::to_string_pretty(&p)?;
             match out {
                 Some(path) => std::fs::write(&path, json + "\n")?,
@@ -179,20 +148,9 @@ pub fn run(g: &Global, c: AuditCmd) -> Result<()> {
         }
         AuditCmd::CheckProof { file, verifier } => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read `{}`", file.display()))?;
-            let p: Proof = serde_json::from_str(&text).context("not a kura proof file")?;
+            let p: proof::Proof = serde_json::from_str(&text).context("not a kura proof file")?;
             let v = verifier_arg(g, Some(&verifier))?;
-            let cp = Checkpoint::open(&p.checkpoint, &v).context("checkpoint signature does not verify")?;
-            if cp.size != p.tree_size {
-                bail!("proof is for tree size {} but the checkpoint has {}", p.tree_size, cp.size);
-            }
-            let leaf = merkle::leaf_hash(p.entry.as_bytes());
-            if B64.encode(leaf) != p.leaf_hash {
-                bail!("the entry does not hash to the stated leaf hash");
-            }
-            let proof: Vec<Vec<u8>> =
-                p.inclusion_proof.iter().map(|h| B64.decode(h)).collect::<Result<_, _>>().context("bad base64")?;
-            merkle::verify_inclusion(&leaf, p.index, p.tree_size, &proof, &cp.root)
-                .context("inclusion proof does not verify")?;
+            let cp = proof::check(&p, &v)?;
             println!(
                 "ok: entry {} is in log `{}` at tree size {} (signed by {})",
                 p.index,
@@ -285,10 +243,7 @@ impl Drop for LogAccess {
 }
 
 fn newest_checkpoint(log: &dyn LogStore) -> Result<(u64, String)> {
-    log.checkpoints()?
-        .into_iter()
-        .max_by_key(|(s, _)| *s)
-        .context("no signed checkpoint yet (run `kura audit checkpoint`)")
+    Ok(proof::newest_checkpoint(log)?)
 }
 
 fn read_state(g: &Global) -> Result<Option<(u64, merkle::Hash)>> {

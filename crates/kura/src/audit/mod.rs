@@ -18,6 +18,7 @@ pub mod checkpoint;
 pub mod log;
 pub mod merkle;
 pub mod note;
+pub mod proof;
 pub mod publish;
 pub mod signer;
 pub mod store;

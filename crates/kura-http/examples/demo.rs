@@ -11,7 +11,7 @@
 //! `KURA_HTTP_*` variables.
 
 use kura_http::auth::{AuthFailure, Authenticator, Caller, Identity, Purpose};
-use kura_http::error::{AuthResponses, BodyResponses};
+use kura_http::error::{AuthResponses, BodyResponses, PurposeResponses};
 use kura_http::{ApiError, Config, ErrorResponse, Hooks, Json};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -57,7 +57,7 @@ struct EchoResponse {
 /// Echoes a message; needs the scope `demo:echo` and a purpose.
 #[utoipa::path(post, path = "/demo/echo", tag = "demo", request_body = EchoRequest, params(Purpose),
     security(("bearer" = [])),
-    responses((status = 200, description = "The echo", body = EchoResponse), AuthResponses, BodyResponses))]
+    responses((status = 200, description = "The echo", body = EchoResponse), AuthResponses, PurposeResponses, BodyResponses))]
 async fn echo(caller: Caller, purpose: Purpose, Json(body): Json<EchoRequest>) -> Result<Json<EchoResponse>, ApiError> {
     caller.require_scope("demo:echo")?;
     if body.count > 10 || body.message.chars().count() > 1000 {

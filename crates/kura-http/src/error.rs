@@ -166,6 +166,10 @@ pub struct AuthResponses;
 #[derive(Debug)]
 pub struct BodyResponses;
 
+/// Documents the error of an operation that requires a purpose ([`crate::Purpose`]): 400.
+#[derive(Debug)]
+pub struct PurposeResponses;
+
 fn error_response(description: &str) -> utoipa::openapi::Response {
     use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
     let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorResponse"))).build();
@@ -214,6 +218,17 @@ impl utoipa::IntoResponses for BodyResponses {
             ("415", error_response("The body is not `application/json` (`unsupported_media_type`)")),
             ("422", error_response("The JSON does not fit the schema (`invalid_body`)")),
         ])
+    }
+}
+
+impl utoipa::IntoResponses for PurposeResponses {
+    fn responses() -> std::collections::BTreeMap<String, utoipa::openapi::RefOr<utoipa::openapi::Response>> {
+        responses(vec![(
+            "400",
+            error_response(
+                "`Kura-Purpose` is missing (`missing_purpose`) or a purpose header is malformed (`invalid_purpose`)",
+            ),
+        )])
     }
 }
 

@@ -44,4 +44,7 @@ args=(run "$url/openapi.json" --checks all --no-color)
 if [ -n "$token" ]; then args+=(--header "Authorization: Bearer $token"); fi
 # shellcheck disable=SC2206
 args+=(${SCHEMATHESIS_ARGS:-})
+# Schemathesis and Hypothesis keep caches in the working directory: keep them out of the source tree.
+mkdir -p "$root/target/schemathesis"
+cd "$root/target/schemathesis"
 "$venv/bin/schemathesis" "${args[@]}"

@@ -7,7 +7,7 @@ use axum::Router;
 use http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
 use kura_http::auth::{AuthFailure, Authenticator, Caller, Identity, Purpose};
-use kura_http::error::{AuthResponses, BodyResponses};
+use kura_http::error::{AuthResponses, BodyResponses, PurposeResponses};
 use kura_http::{ApiError, Config, ErrorResponse, Hooks, Json};
 use serde::{Deserialize, Serialize};
 use tower::ServiceExt;
@@ -45,7 +45,7 @@ pub struct Echoed {
 
 /// Echoes the body; needs `records:write` and a purpose.
 #[utoipa::path(post, path = "/test/echo", request_body = Echo, params(Purpose), security(("bearer" = [])), responses(
-    (status = 200, body = Echoed), AuthResponses, BodyResponses,
+    (status = 200, body = Echoed), AuthResponses, PurposeResponses, BodyResponses,
 ))]
 async fn echo(caller: Caller, purpose: Purpose, Json(body): Json<Echo>) -> Result<Json<Echoed>, ApiError> {
     caller.require_scope("records:write")?;

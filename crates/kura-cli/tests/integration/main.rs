@@ -415,3 +415,26 @@ fn policy_commands() {
     assert!(err.contains("not valid against kura's schema"), "{err}");
     assert!(env.ok(&["policy", "show"]).contains("namespace Kura"));
 }
+
+#[test]
+fn demo_shows_allowed_masked_and_denied_lookups_by_the_service_desk_staff() {
+    let env = Env::new();
+    let dir = env.path("demo");
+    let out = env.ok(&["--quiet", "demo", "--employees", "2000", "--companies", "12", "--dir", s(&dir)]);
+    assert!(out.contains("299 principals created"), "{out}");
+    assert!(out.contains("subcontractor staff (委託先)") && out.contains("dispatched staff (派遣)"), "{out}");
+    // Allowed: the assigned operator sees the person in the clear, the home address only for shipping.
+    let allowed = out.split("== 5.").nth(1).unwrap().split("== 6.").next().unwrap();
+    assert!(allowed.contains("→ 1 record(s)") && allowed.contains("(hidden)"), "{allowed}");
+    assert!(allowed.contains("purpose kind `shipping`") && !allowed.contains("home_address (hidden)"), "{allowed}");
+    // Masked for the investigator, nothing for the other company's subcontractor operator.
+    let other = out.split("== 6.").nth(1).unwrap().split("== 7.").next().unwrap();
+    assert!(other.contains("security-officer") && other.contains("(masked)"), "{other}");
+    assert!(other.contains("contractor") && other.contains("→ 0 record(s)"), "{other}");
+    assert!(other.contains("get by record id → denied"), "{other}");
+    // The log names both sides.
+    let log: Vec<&str> = other.lines().filter(|l| l.trim_start().starts_with('#')).collect();
+    assert!(log.iter().any(|l| l.contains(" search ") && l.contains(" allow ")), "{other}");
+    assert!(log.iter().filter(|l| l.contains(" deny ")).count() >= 2, "{other}");
+    assert!(out.contains("0 hits"), "{out}");
+}

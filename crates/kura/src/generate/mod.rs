@@ -22,6 +22,7 @@
 
 mod consumer;
 mod corporate;
+pub mod staff;
 // Tables are laid out by hand, several short entries to a line.
 #[rustfmt::skip]
 mod data;

@@ -80,6 +80,21 @@ pub enum Command {
     Demo(DemoArgs),
     /// Measure import and lookup speed against baselines measured in the same run.
     Bench(BenchArgs),
+    /// Serve the HTTP API (records, sessions, principals, policies, audit) until SIGINT or SIGTERM.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Server configuration (TOML; every key can also be set as `KURA_HTTP_<KEY>`, see docs/HTTP.md).
+    #[arg(long, env = "KURA_HTTP_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Seconds between checkpoints the server signs while the log grows (0: only at shutdown).
+    #[arg(long, default_value_t = 10)]
+    pub checkpoint_every: u64,
+    /// Print the OpenAPI document and exit (no vault needed).
+    #[arg(long)]
+    pub openapi: bool,
 }
 
 #[derive(Debug, Args)]

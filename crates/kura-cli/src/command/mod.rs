@@ -13,6 +13,7 @@ mod init;
 mod policy;
 mod principal;
 mod scan;
+mod serve;
 mod update;
 
 use anyhow::Result;
@@ -41,6 +42,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Scan(a) => scan::run(g, &a),
         Command::Demo(a) => demo::run(g, &a),
         Command::Bench(a) => bench::run(g, &a),
+        Command::Serve(a) => serve::run(g, &a),
     }
 }
 

@@ -420,12 +420,14 @@ impl Record {
 }
 
 /// What a write did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WriteSummary {
     /// New records.
     pub inserted: u64,
     /// Records replaced (same external id).
     pub updated: u64,
+    /// The record of each row, in row order.
+    pub ids: Vec<RecordId>,
 }
 
 /// What an erasure did, reported exactly.
@@ -756,6 +758,22 @@ impl Vault {
         self.entries_at(&seqs, &|e| e.subjects.contains(&commitment))
     }
 
+    /// Checks that `access` may read the access log (auditors and security officers) and logs the access,
+    /// described by `what` (e.g. `inclusion proof of entry 42`).
+    pub fn log_access(&self, access: &Access, what: &str) -> Result<(), ReadError> {
+        self.require_role(
+            access,
+            &[Role::Auditor, Role::SecurityOfficer],
+            "audit:read",
+            Action::LogAccess,
+            "reading the access log",
+        )?;
+        let mut e = self.entry(access, Action::LogAccess, None, Outcome::Allow);
+        e.detail = what.to_owned();
+        self.log(vec![e])?;
+        Ok(())
+    }
+
     /// "Who saw this person?" for a person named by external id: auditors and security officers identify the
     /// record without reading any of it (only the opaque record id comes back).
     pub fn who_saw_external(
@@ -977,7 +995,11 @@ impl Vault {
             let _ = self.log(vec![e]);
             return Err(err.into());
         }
-        Ok(WriteSummary { inserted: writes.len() as u64 - updated, updated })
+        Ok(WriteSummary {
+            inserted: writes.len() as u64 - updated,
+            updated,
+            ids: writes.iter().map(|w| w.id).collect(),
+        })
     }
 
     /// Refuses a write unless the policy lets `access` create every field of every row, for the row's company.

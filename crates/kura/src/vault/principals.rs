@@ -183,6 +183,30 @@ impl Vault {
         Ok(self.load_principal(name)?.ok_or_else(|| PrincipalError::Unknown(name.to_owned()))?.summary())
     }
 
+    /// All principals, for administrators, auditors and security officers (a refusal is logged).
+    pub fn list_principals(&self, access: &Access) -> Result<Vec<Summary>, PrincipalError> {
+        self.require_role(
+            access,
+            &[Role::Administrator, Role::Auditor, Role::SecurityOfficer],
+            "audit:read",
+            Action::LogAccess,
+            "listing principals",
+        )?;
+        self.principals()
+    }
+
+    /// One principal, for administrators, auditors and security officers (a refusal is logged).
+    pub fn show_principal(&self, access: &Access, name: &str) -> Result<Summary, PrincipalError> {
+        self.require_role(
+            access,
+            &[Role::Administrator, Role::Auditor, Role::SecurityOfficer],
+            "audit:read",
+            Action::LogAccess,
+            "reading principals",
+        )?;
+        self.principal(name)
+    }
+
     /// All principals (no credential material).
     pub fn principals(&self) -> Result<Vec<Summary>, PrincipalError> {
         let mut out = Vec::new();

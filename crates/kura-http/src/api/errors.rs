@@ -1,0 +1,142 @@
+//! The vault's errors as HTTP answers. Messages are the vault's own, which never carry personal values; a
+//! server fault is a generic 5xx whose cause is logged with the request id.
+
+use http::StatusCode;
+use kura::vault::gate::PolicyChangeError;
+use kura::vault::principals::{AuthError, PrincipalError};
+use kura::vault::{AccessError, CollectionError, EraseError, ReadError, WriteError};
+
+use crate::ApiError;
+
+fn denied(message: String) -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, "denied", message)
+}
+
+fn not_found(message: String) -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+}
+
+fn invalid(code: &'static str, message: String) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+}
+
+impl From<AccessError> for ApiError {
+    fn from(e: AccessError) -> ApiError {
+        ApiError::bad_request("invalid_purpose", e.to_string())
+    }
+}
+
+impl From<ReadError> for ApiError {
+    fn from(e: ReadError) -> ApiError {
+        match e {
+            ReadError::Denied(_) => denied(e.to_string()),
+            ReadError::UnknownCollection(_)
+            | ReadError::UnknownField { .. }
+            | ReadError::NotFound(_)
+            | ReadError::UnknownExternalId(_) => not_found(e.to_string()),
+            ReadError::Erased(_) => ApiError::new(StatusCode::GONE, "erased", e.to_string()),
+            ReadError::NotSearchable(_) | ReadError::Query { .. } => invalid("invalid_query", e.to_string()),
+            ReadError::Log(_) => ApiError::unavailable(e.to_string()),
+            _ => ApiError::internal(e.to_string()),
+        }
+    }
+}
+
+impl From<WriteError> for ApiError {
+    fn from(e: WriteError) -> ApiError {
+        match e {
+            WriteError::Read(r) => r.into(),
+            WriteError::Invalid(_) => invalid("invalid_values", e.to_string()),
+            WriteError::DuplicateExternal(..) | WriteError::ExternalTaken => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())
+            }
+            WriteError::Log(_) => ApiError::unavailable(e.to_string()),
+            _ => ApiError::internal(e.to_string()),
+        }
+    }
+}
+
+impl From<EraseError> for ApiError {
+    fn from(e: EraseError) -> ApiError {
+        match e {
+            EraseError::Read(r) => r.into(),
+            EraseError::Log(_) => ApiError::unavailable(e.to_string()),
+            _ => ApiError::internal(e.to_string()),
+        }
+    }
+}
+
+impl From<PrincipalError> for ApiError {
+    fn from(e: PrincipalError) -> ApiError {
+        match e {
+            PrincipalError::Denied(_) => denied(e.to_string()),
+            PrincipalError::Unknown(_) => not_found(e.to_string()),
+            PrincipalError::Invalid(_) | PrincipalError::Password(_) | PrincipalError::Credential(_) => {
+                invalid("invalid_principal", e.to_string())
+            }
+            PrincipalError::Access(a) => a.into(),
+            PrincipalError::Store(kura::store::Error::PrincipalExists(_)) => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())
+            }
+            PrincipalError::Log(_) => ApiError::unavailable(e.to_string()),
+            _ => ApiError::internal(e.to_string()),
+        }
+    }
+}
+
+impl From<PolicyChangeError> for ApiError {
+    fn from(e: PolicyChangeError) -> ApiError {
+        match e {
+            PolicyChangeError::Denied(_) => denied(e.to_string()),
+            PolicyChangeError::Invalid(_) => invalid("invalid_policy", e.to_string()),
+            PolicyChangeError::Conflict => ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string()),
+            PolicyChangeError::Log(_) => ApiError::unavailable(e.to_string()),
+            _ => ApiError::internal(e.to_string()),
+        }
+    }
+}
+
+impl From<CollectionError> for ApiError {
+    fn from(e: CollectionError) -> ApiError {
+        match e {
+            CollectionError::Denied(_) => denied(e.to_string()),
+            CollectionError::Schema(_) => invalid("invalid_schema", e.to_string()),
+            CollectionError::Log(_) => ApiError::unavailable(e.to_string()),
+            _ => ApiError::internal(e.to_string()),
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> ApiError {
+        match e {
+            AuthError::Principal(PrincipalError::Log(_)) => ApiError::unavailable(e.to_string()),
+            AuthError::Principal(p) => ApiError::internal(p.to_string()),
+            // Every refusal looks the same (which factor failed, or whether the name exists, is not said).
+            _ => ApiError::unauthorized("sign-in refused"),
+        }
+    }
+}
+
+/// The documented answers of operations the vault decides: 403 `denied`, 404 `not_found`, 410 `erased`.
+#[derive(Debug)]
+pub struct VaultResponses;
+
+impl utoipa::IntoResponses for VaultResponses {
+    fn responses() -> std::collections::BTreeMap<String, utoipa::openapi::RefOr<utoipa::openapi::Response>> {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let r = |d: &str| {
+            let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorResponse"))).build();
+            ResponseBuilder::new().description(d).content("application/json", content).build().into()
+        };
+        [
+            ("403", r("The policy, a role or the token's scopes do not allow it (`denied`, `forbidden`); logged")),
+            ("404", r("No such collection, record, principal or field (`not_found`)")),
+            ("410", r("The record was erased (`erased`)")),
+            ("409", r("A conflicting change (`conflict`)")),
+        ]
+        .into_iter()
+        .map(|(s, r)| (s.to_owned(), r))
+        .collect()
+    }
+}

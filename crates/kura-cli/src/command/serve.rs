@@ -18,8 +18,7 @@ use crate::open;
 pub fn run(g: &Global, a: &ServeArgs) -> Result<()> {
     if a.openapi {
         let dir = tempfile_dir()?;
-        let doc = open_for_document(&dir)
-            .map(|v| kura_http::document(api::routes(ApiState::new(Arc::new(v), None))));
+        let doc = open_for_document(&dir).map(|v| kura_http::document(api::routes(ApiState::new(Arc::new(v), None))));
         std::fs::remove_dir_all(&dir)?;
         println!("{}", doc?.to_pretty_json()?);
         return Ok(());

@@ -122,6 +122,13 @@ impl Committer {
         Ok(Committer { index: crate::crypto::BlindIndex::new(key, "kura/audit-subject")? })
     }
 
+    /// The commitment to a principal (under the vault's authentication key), naming principal changes in
+    /// the log.
+    pub fn commit_name(&self, name: &str) -> Commitment {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.index.token(&format!("principal:{name}")))
+    }
+
     /// The commitment to one record.
     pub fn commit(&self, id: RecordId) -> Commitment {
         use base64::Engine;

@@ -133,6 +133,10 @@ pub struct Principal {
     /// Failed-login state.
     #[serde(default)]
     pub lockout: lockout::State,
+    /// Version of the record, raised by every administrative change and announced in the access log, so a
+    /// restored older copy (say, from before a suspension) is recognised.
+    #[serde(default)]
+    pub version: u64,
 }
 
 impl std::fmt::Debug for Principal {
@@ -210,6 +214,7 @@ impl Principal {
             totp: None,
             tokens: Vec::new(),
             lockout: lockout::State::default(),
+            version: 0,
         };
         p.validate()?;
         Ok(p)

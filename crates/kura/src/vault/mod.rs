@@ -591,6 +591,9 @@ pub struct Vault {
     collections: RwLock<HashMap<String, Arc<Loaded>>>,
     log: audit::Log,
     gate: gate::Gate,
+    auth_key: std::sync::OnceLock<SecretKey>,
+    /// The newest record version seen or announced per principal (see `principals::check_version`).
+    principal_versions: std::sync::Mutex<HashMap<String, u64>>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -613,7 +616,15 @@ impl Vault {
         store.set_meta(META_CHECK, &B64.encode(check))?;
         let log = audit::Log::new(store.open_log()?);
         let gate = gate::Gate::new(gate::Active::default_policy()?);
-        Ok(Vault { store, keys, collections: RwLock::new(HashMap::new()), log, gate })
+        Ok(Vault {
+            store,
+            keys,
+            collections: RwLock::new(HashMap::new()),
+            log,
+            gate,
+            auth_key: Default::default(),
+            principal_versions: Default::default(),
+        })
     }
 
     /// Opens an existing vault; fails if the key provider does not hold this vault's root key.
@@ -623,7 +634,15 @@ impl Vault {
         keys.unwrap("vault/check", &check).map_err(|_| OpenError::WrongKey)?;
         let log = audit::Log::new(store.open_log()?);
         let gate = gate::Gate::new(gate::Active::default_policy()?);
-        let mut vault = Vault { store, keys, collections: RwLock::new(HashMap::new()), log, gate };
+        let mut vault = Vault {
+            store,
+            keys,
+            collections: RwLock::new(HashMap::new()),
+            log,
+            gate,
+            auth_key: Default::default(),
+            principal_versions: Default::default(),
+        };
         vault.gate = gate::Gate::new(vault.initial_gate().map_err(|e| OpenError::Policy(e.to_string()))?);
         // Erasures are re-applied at every start: a keyring restored from a backup loses erased keys again,
         // and an erasure a crash interrupted is finished.

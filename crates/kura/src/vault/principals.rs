@@ -21,6 +21,9 @@ const AUTH_KEY_LABEL: &str = "vault/principal-records";
 pub const SCOPES: &[&str] =
     &["records:read", "records:write", "records:erase", "exports:request", "audit:read", "principals:admin"];
 
+/// How a principal-change entry announces the record version it leaves: `… [record v7]`.
+const VERSION_MARK: &str = "[record v";
+
 /// The scope that marks a person's session token (issued by [`Vault::start_session`], never by hand).
 pub const SESSION_SCOPE: &str = "session";
 
@@ -46,6 +49,10 @@ pub enum PrincipalError {
     /// Storage.
     #[error(transparent)]
     Store(#[from] store::Error),
+    /// The stored record is older than the access log says it is: restored from a backup, or rolled back in
+    /// the database. Nothing is decided with it.
+    #[error("principal record `{0}` is older than the access log says (restored from a backup, or rolled back); run `kura audit verify` and re-apply the changes")]
+    RolledBack(String),
     /// Keys.
     #[error(transparent)]
     Keys(#[from] crate::keys::Error),
@@ -103,8 +110,16 @@ pub enum Change {
 }
 
 impl Vault {
-    /// The authentication key, created on first use.
+    /// The authentication key, created on first use and kept unwrapped for the life of the handle.
     pub(super) fn auth_key(&self) -> Result<SecretKey, PrincipalError> {
+        if let Some(k) = self.auth_key.get() {
+            return Ok(k.clone());
+        }
+        let key = self.load_auth_key()?;
+        Ok(self.auth_key.get_or_init(|| key).clone())
+    }
+
+    fn load_auth_key(&self) -> Result<SecretKey, PrincipalError> {
         if let Some(w) = self.store.meta(META_AUTH_KEY)? {
             let wrapped = B64.decode(w).map_err(|_| PrincipalError::Sealed("(vault key)".to_owned()))?;
             return Ok(self.keys.unwrap(AUTH_KEY_LABEL, &wrapped)?);
@@ -138,6 +153,7 @@ impl Vault {
         if p.name != name {
             return Err(PrincipalError::Sealed(name.to_owned()));
         }
+        self.check_version(&p)?;
         Ok(Some((p, sealed)))
     }
 
@@ -145,6 +161,62 @@ impl Vault {
         let mut e = self.entry(access, Action::PrincipalChange, None, Outcome::Allow);
         e.detail = format!("principal `{name}`: {detail}");
         e
+    }
+
+    /// A principal-change entry that names the principal (by commitment) and the record version it leaves.
+    fn versioned_entry(
+        &self,
+        access: &Access,
+        name: &str,
+        detail: &str,
+        version: u64,
+    ) -> Result<crate::audit::Entry, PrincipalError> {
+        let mut e = self.principal_entry(access, name, format!("{detail} {VERSION_MARK}{version}]"));
+        e.subjects = vec![self.name_committer()?.commit_name(name)];
+        Ok(e)
+    }
+
+    fn name_committer(&self) -> Result<crate::audit::Committer, PrincipalError> {
+        crate::audit::Committer::new(&self.auth_key()?).map_err(|e| PrincipalError::Credential(e.to_string()))
+    }
+
+    /// Refuses a record older than the newest version the log announced for it (checked against the log once
+    /// per principal and process, then against the newest version this process has seen).
+    fn check_version(&self, p: &Principal) -> Result<(), PrincipalError> {
+        let known = self.principal_versions.lock().ok().and_then(|m| m.get(&p.name).copied());
+        let floor = match known {
+            Some(v) => v,
+            None => self.logged_version(&p.name)?,
+        };
+        if p.version < floor {
+            return Err(PrincipalError::RolledBack(p.name.clone()));
+        }
+        if let Ok(mut m) = self.principal_versions.lock() {
+            let v = m.entry(p.name.clone()).or_insert(0);
+            *v = (*v).max(p.version);
+        }
+        Ok(())
+    }
+
+    /// The record version the newest principal-change entry naming `name` announced (0 when none did).
+    fn logged_version(&self, name: &str) -> Result<u64, PrincipalError> {
+        let commitment = self.name_committer()?.commit_name(name);
+        let log_err = |e: crate::audit::store::Error| PrincipalError::Credential(format!("access log: {e}"));
+        let seqs = self.log.store().by_subject(&commitment).map_err(log_err)?;
+        for seq in seqs.iter().rev() {
+            let Some((_, data)) = self.log.store().entries(*seq, 1).map_err(log_err)?.into_iter().next() else {
+                continue;
+            };
+            let Ok(e) = crate::audit::Entry::from_leaf(&data) else { continue };
+            if !e.subjects.contains(&commitment) {
+                continue;
+            }
+            if let Some(v) = e.detail.rsplit_once(VERSION_MARK).and_then(|(_, r)| r.trim_end_matches(']').parse().ok())
+            {
+                return Ok(v);
+            }
+        }
+        Ok(0)
     }
 
     /// Refuses unless `access` is an administrator (with the `principals:admin` scope for tokens).
@@ -168,12 +240,19 @@ impl Vault {
             p.roles.iter().collect::<Vec<_>>(),
             p.companies.len()
         );
-        self.log(vec![self.principal_entry(access, &p.name, detail)])?;
-        if let Err(e) = self.store.put_principal(&p.name, &self.seal_principal(p)?, None) {
-            let mut fail = self.principal_entry(access, &p.name, "creation failed".to_owned());
+        let mut p = p.clone();
+        p.version = 1;
+        self.log(vec![self.versioned_entry(access, &p.name, &detail, 1)?])?;
+        if let Err(e) = self.store.put_principal(&p.name, &self.seal_principal(&p)?, None) {
+            // The existing record (if any) keeps whatever version it had: announce nothing newer.
+            let kept = self.load_sealed(&p.name).ok().flatten().map_or(0, |(q, _)| q.version);
+            let mut fail = self.versioned_entry(access, &p.name, "creation failed", kept)?;
             fail.outcome = Outcome::Fail;
             self.log(vec![fail])?;
             return Err(e.into());
+        }
+        if let Ok(mut m) = self.principal_versions.lock() {
+            m.insert(p.name.clone(), 1);
         }
         Ok(())
     }
@@ -226,17 +305,30 @@ impl Vault {
         f: impl Fn(&mut Principal) -> Result<(), PrincipalError>,
     ) -> Result<(), PrincipalError> {
         self.require_admin(access, "changing principals")?;
-        self.log(vec![self.principal_entry(access, name, detail.clone())])?;
         // Compare-and-swap: a concurrent change (a sign-in updating lockout state, another administrator)
-        // is never overwritten; the change is re-applied to the newer record instead.
+        // is never overwritten; the change is re-applied to the newer record instead. Each attempt announces
+        // the version it would leave before storing it; a failed store announces the version kept.
         for _ in 0..8 {
             let (mut p, old) = self.load_sealed(name)?.ok_or_else(|| PrincipalError::Unknown(name.to_owned()))?;
+            let kept = p.version;
             f(&mut p)?;
             p.validate()?;
+            p.version = kept + 1;
+            self.log(vec![self.versioned_entry(access, name, &detail, p.version)?])?;
             match self.store.put_principal(name, &self.seal_principal(&p)?, Some(&old)) {
-                Ok(()) => return Ok(()),
+                Ok(()) => {
+                    if let Ok(mut m) = self.principal_versions.lock() {
+                        m.insert(name.to_owned(), p.version);
+                    }
+                    return Ok(());
+                }
                 Err(store::Error::Conflict) => continue,
-                Err(e) => return Err(e.into()),
+                Err(e) => {
+                    let mut fail = self.versioned_entry(access, name, &format!("{detail}: not stored"), kept)?;
+                    fail.outcome = Outcome::Fail;
+                    self.log(vec![fail])?;
+                    return Err(e.into());
+                }
             }
         }
         let mut fail = self.principal_entry(access, name, format!("{detail}: failed, too many concurrent changes"));

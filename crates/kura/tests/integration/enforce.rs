@@ -316,3 +316,34 @@ fn policy_versions_are_validated_sealed_logged_and_picked_up() {
         }
     }
 }
+
+/// A principal record restored from before a change (a suspension) is recognised: the log announced a newer
+/// version, so the old copy is refused on every path — access, sign-in, token.
+#[test]
+fn an_older_principal_record_restored_in_the_database_is_refused() {
+    let fx = backends().into_iter().next().unwrap();
+    let (vault, _) = loaded(&fx, 5);
+    let admin = custodian();
+    let svc = Principal::new("crm-sync", Kind::Service, [Role::Operator].into(), None, BTreeSet::new()).unwrap();
+    vault.add_principal(&admin, &svc).unwrap();
+    let token =
+        vault.issue_token(&admin, "crm-sync", vec!["records:read".to_owned()], kura::store::now() + 600).unwrap();
+    let db_path = fx.vault_dir().join("vault.db");
+    let before: Vec<u8> = rusqlite::Connection::open(&db_path)
+        .unwrap()
+        .query_row("SELECT sealed FROM principal WHERE name = 'crm-sync'", [], |r| r.get(0))
+        .unwrap();
+    vault.change_principal(&admin, "crm-sync", kura::vault::principals::Change::Suspend).unwrap();
+    drop(vault);
+    rusqlite::Connection::open(&db_path)
+        .unwrap()
+        .execute("UPDATE principal SET sealed = ?1 WHERE name = 'crm-sync'", [&before])
+        .unwrap();
+    let vault = fx.open();
+    assert!(matches!(vault.access("crm-sync", "T-1", "t"), Err(PrincipalError::RolledBack(_))));
+    assert!(vault.authenticate_token(secrecy::ExposeSecret::expose_secret(&token), "t").is_err());
+    // Other principals are unaffected.
+    let other = Principal::new("billing", Kind::Service, [Role::Operator].into(), None, BTreeSet::new()).unwrap();
+    vault.add_principal(&admin, &other).unwrap();
+    assert_eq!(vault.access("billing", "T-1", "t").unwrap().principal(), "billing");
+}

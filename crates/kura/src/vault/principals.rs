@@ -331,7 +331,9 @@ impl Vault {
                 }
             }
         }
-        let mut fail = self.principal_entry(access, name, format!("{detail}: failed, too many concurrent changes"));
+        let kept = self.load_sealed(name)?.map_or(0, |(p, _)| p.version);
+        let mut fail =
+            self.versioned_entry(access, name, &format!("{detail}: failed, too many concurrent changes"), kept)?;
         fail.outcome = Outcome::Fail;
         self.log(vec![fail])?;
         Err(store::Error::Conflict.into())

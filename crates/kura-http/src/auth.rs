@@ -180,7 +180,7 @@ pub fn origin(parts: &Parts) -> String {
     parts.extensions.get::<ConnectInfo<SocketAddr>>().map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
 }
 
-fn bearer_token(parts: &Parts) -> Result<String, ApiError> {
+pub(crate) fn bearer_token(parts: &Parts) -> Result<String, ApiError> {
     let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
         return Err(ApiError::unauthorized("an `Authorization: Bearer <token>` header is required"));
     };

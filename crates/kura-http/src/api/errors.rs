@@ -30,10 +30,10 @@ impl From<ReadError> for ApiError {
     fn from(e: ReadError) -> ApiError {
         match e {
             ReadError::Denied(_) => denied(e.to_string()),
-            ReadError::UnknownCollection(_)
-            | ReadError::UnknownField { .. }
-            | ReadError::NotFound(_)
-            | ReadError::UnknownExternalId(_) => not_found(e.to_string()),
+            // Names typed into the request are not repeated (they may be personal data).
+            ReadError::UnknownCollection(_) => not_found("no such collection".to_owned()),
+            ReadError::UnknownField { .. } => not_found("the collection has no such field".to_owned()),
+            ReadError::NotFound(_) | ReadError::UnknownExternalId(_) => not_found(e.to_string()),
             ReadError::Erased(_) => ApiError::new(StatusCode::GONE, "erased", e.to_string()),
             ReadError::NotSearchable(_) | ReadError::Query { .. } => invalid("invalid_query", e.to_string()),
             ReadError::Log(_) => ApiError::unavailable(e.to_string()),
@@ -70,7 +70,8 @@ impl From<PrincipalError> for ApiError {
     fn from(e: PrincipalError) -> ApiError {
         match e {
             PrincipalError::Denied(_) => denied(e.to_string()),
-            PrincipalError::Unknown(_) => not_found(e.to_string()),
+            PrincipalError::Unknown(_) => not_found("no such principal".to_owned()),
+            PrincipalError::UnknownToken => not_found(e.to_string()),
             PrincipalError::Invalid(_) | PrincipalError::Password(_) | PrincipalError::Credential(_) => {
                 invalid("invalid_principal", e.to_string())
             }
@@ -134,6 +135,7 @@ impl utoipa::IntoResponses for VaultResponses {
             ("404", r("No such collection, record, principal or field (`not_found`)")),
             ("410", r("The record was erased (`erased`)")),
             ("409", r("A conflicting change (`conflict`)")),
+            ("422", r("A value, query or name the vault refuses (`invalid_values`, `invalid_query`, …); values are not repeated")),
         ]
         .into_iter()
         .map(|(s, r)| (s.to_owned(), r))

@@ -542,6 +542,17 @@ fn read_failure(err: &ReadError) -> String {
     }
 }
 
+/// Whether `name` can be the principal of a log entry: a principal's login name, the custodian, or the
+/// placeholders of refused sign-ins.
+fn loggable_principal(name: &str) -> bool {
+    let login = |s: &str| {
+        !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    };
+    crate::principal::valid_name(name)
+        || name.strip_prefix("custodian:").is_some_and(login)
+        || matches!(name, "(unknown)" | "(invalid-name)")
+}
+
 /// How a failed access is logged: a policy refusal is a `deny`, anything else a `fail`.
 fn failure_outcome(err: &ReadError) -> Outcome {
     if matches!(err, ReadError::Denied(_)) {
@@ -833,6 +844,13 @@ impl Vault {
             Action::LogAccess,
             "querying the access log",
         )?;
+        // Only a name that can appear as a principal goes into the log: anything typed here is kept forever.
+        if !loggable_principal(principal) {
+            return Err(ReadError::Query {
+                field: "principal".to_owned(),
+                reason: "not a principal name (lower-case login names, or `custodian:LOGIN`)".to_owned(),
+            });
+        }
         let mut e = self.entry(access, Action::LogAccess, None, Outcome::Allow);
         e.detail = format!("activity of `{principal}`");
         self.log(vec![e])?;

@@ -40,6 +40,9 @@ pub enum PrincipalError {
     /// No such principal.
     #[error("no principal `{0}`")]
     Unknown(String),
+    /// The principal has no token with that id.
+    #[error("the principal has no token with that id")]
+    UnknownToken,
     /// Weak or oversize password.
     #[error(transparent)]
     Password(#[from] password::PolicyError),
@@ -418,11 +421,7 @@ impl Vault {
     pub fn revoke_token(&self, access: &Access, name: &str, id: &str) -> Result<(), PrincipalError> {
         let now = store::now();
         self.modify(access, name, format!("API token `{id}` revoked"), |p| {
-            let t = p
-                .tokens
-                .iter_mut()
-                .find(|t| t.id.as_str() == id)
-                .ok_or_else(|| PrincipalError::Unknown(id.to_owned()))?;
+            let t = p.tokens.iter_mut().find(|t| t.id.as_str() == id).ok_or(PrincipalError::UnknownToken)?;
             t.revoke(now);
             Ok(())
         })

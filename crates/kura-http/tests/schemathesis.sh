@@ -8,7 +8,8 @@
 #
 # TOKEN (or $KURA_TOKEN) is sent as `Authorization: Bearer TOKEN`. Schemathesis is installed from PyPI into
 # a virtualenv ($SCHEMATHESIS_VENV, default target/schemathesis-venv). Extra options for `schemathesis run`
-# go in $SCHEMATHESIS_ARGS (e.g. `--max-examples 200`, or `--tls-verify ca.pem` for a server with a private CA).
+# go in $SCHEMATHESIS_ARGS (e.g. `--max-examples 200`, or `--tls-verify ca.pem` for a server with a private CA);
+# $SCHEMATHESIS_CONFIG names a `schemathesis.toml` (e.g. known record ids to use as path parameters).
 # Exits non-zero on any finding.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../../.." && pwd)"
@@ -44,7 +45,9 @@ args=(run "$url/openapi.json" --checks all --no-color)
 if [ -n "$token" ]; then args+=(--header "Authorization: Bearer $token"); fi
 # shellcheck disable=SC2206
 args+=(${SCHEMATHESIS_ARGS:-})
+config=()
+if [ -n "${SCHEMATHESIS_CONFIG:-}" ]; then config=(--config-file "$(cd "$(dirname "$SCHEMATHESIS_CONFIG")" && pwd)/$(basename "$SCHEMATHESIS_CONFIG")"); fi
 # Schemathesis and Hypothesis keep caches in the working directory: keep them out of the source tree.
 mkdir -p "$root/target/schemathesis"
 cd "$root/target/schemathesis"
-"$venv/bin/schemathesis" "${args[@]}"
+"$venv/bin/schemathesis" "${config[@]}" "${args[@]}"

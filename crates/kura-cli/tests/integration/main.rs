@@ -3,6 +3,7 @@
 
 mod audit;
 mod crash;
+mod serve;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

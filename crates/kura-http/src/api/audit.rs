@@ -9,7 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::errors::VaultResponses;
-use super::{access, blocking, ApiState, Params};
+use super::{access, blocking, ApiState, Params, PurposeHeaders};
 use crate::auth::{Caller, Purpose};
 use crate::error::{AuthResponses, PurposeResponses};
 use crate::{ApiError, Json};
@@ -74,7 +74,7 @@ impl From<Entry> for EntryOut {
 /// Every access to one person's record (auditors and security officers).
 #[utoipa::path(get, path = "/v1/collections/{collection}/records/{id}/accesses", tag = "audit",
     params(("collection" = String, Path, description = "Collection"), ("id" = String, Path, description = "Record id"),
-        Purpose),
+        PurposeHeaders),
     security(("bearer" = [])),
     responses((status = 200, description = "The entries", body = Vec<EntryOut>), AuthResponses, PurposeResponses,
         VaultResponses))]
@@ -96,7 +96,7 @@ async fn who_saw(
 
 /// Everything one principal did (auditors and security officers).
 #[utoipa::path(get, path = "/v1/principals/{name}/activity", tag = "audit",
-    params(("name" = String, Path, description = "Login name"), Purpose), security(("bearer" = [])),
+    params(("name" = String, Path, description = "Login name"), PurposeHeaders), security(("bearer" = [])),
     responses((status = 200, description = "The entries", body = Vec<EntryOut>), AuthResponses, PurposeResponses,
         VaultResponses))]
 async fn activity(
@@ -140,7 +140,7 @@ async fn checkpoint(State(s): State<ApiState>, _caller: Caller) -> Result<Json<C
 
 /// Signs a checkpoint of the log as it is now (auditors and security officers; the server also signs
 /// periodically). The signer refuses a log that is not an extension of what it signed before.
-#[utoipa::path(post, path = "/v1/audit/checkpoint", tag = "audit", params(Purpose), security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/audit/checkpoint", tag = "audit", params(PurposeHeaders), security(("bearer" = [])),
     responses((status = 201, description = "Signed", body = CheckpointOut), AuthResponses, PurposeResponses,
         VaultResponses))]
 async fn sign(
@@ -150,7 +150,7 @@ async fn sign(
 ) -> Result<(StatusCode, Json<CheckpointOut>), ApiError> {
     let out = blocking(move || {
         let a = access(&s.vault, &caller, &purpose)?;
-        s.vault.log_access(&a, "checkpoint signed")?;
+        s.vault.log_access(&a, "checkpoint requested")?;
         let dir = s.signer_dir.as_ref().ok_or_else(|| ApiError::unavailable("this server has no checkpoint signer"))?;
         let signer = s.vault.signer(dir).map_err(|e| ApiError::unavailable(e.to_string()))?;
         let (cp, note) = signer.sign(s.vault.audit_log().store()).map_err(|e| ApiError::internal(e.to_string()))?;
@@ -182,7 +182,7 @@ pub struct ProofOut {
 /// A proof that entry `seq` is in the log of the newest signed checkpoint, checkable offline with the
 /// verifier key (`kura audit check-proof`). Auditors and security officers.
 #[utoipa::path(get, path = "/v1/audit/entries/{seq}/proof", tag = "audit",
-    params(("seq" = u64, Path, description = "Entry index"), Purpose), security(("bearer" = [])),
+    params(("seq" = u64, Path, description = "Entry index"), PurposeHeaders), security(("bearer" = [])),
     responses((status = 200, description = "The proof", body = ProofOut), AuthResponses, PurposeResponses,
         VaultResponses))]
 async fn proof(

@@ -72,6 +72,10 @@ impl From<PrincipalError> for ApiError {
             PrincipalError::Denied(_) => denied(e.to_string()),
             PrincipalError::Unknown(_) => not_found("no such principal".to_owned()),
             PrincipalError::UnknownToken => not_found(e.to_string()),
+            // The body is fine; the principal is of the wrong kind for it.
+            PrincipalError::Invalid(kura::principal::Invalid::ServicePassword) => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())
+            }
             PrincipalError::Invalid(_) | PrincipalError::Password(_) | PrincipalError::Credential(_) => {
                 invalid("invalid_principal", e.to_string())
             }

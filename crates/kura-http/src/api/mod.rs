@@ -27,7 +27,7 @@ pub struct ApiState {
 
 impl ApiState {
     /// The state for `vault`; `signer_dir` is the vault directory holding the checkpoint signer (without it,
-    /// `POST /v1/audit/checkpoints` answers 503).
+    /// `POST /v1/audit/checkpoint` answers 503).
     pub fn new(vault: Arc<Vault>, signer_dir: Option<PathBuf>) -> ApiState {
         ApiState { vault, signer_dir: signer_dir.map(Arc::new) }
     }
@@ -71,6 +71,34 @@ fn access(vault: &Vault, caller: &Caller, purpose: &Purpose) -> Result<kura::Acc
         None => a,
     };
     Ok(a.with_scopes(caller.identity.scopes.clone()))
+}
+
+/// The purpose headers as the vault accepts them, for `params(PurposeHeaders)` in the API's operations.
+///
+/// [`Purpose`] checks and documents a header's form; the vault is stricter about the kind (1 to 32 lower-case
+/// letters or `-`, see [`kura::Access::with_kind`]), and a kind the document allowed but the vault refused
+/// would be a 400 for a request the document calls valid. The reference's rule is the same on both sides.
+#[derive(Debug)]
+pub(crate) struct PurposeHeaders;
+
+/// The vault's rule for a purpose kind.
+const VAULT_KIND_PATTERN: &str = "^[a-z-]+$";
+const VAULT_KIND_MAX: usize = 32;
+
+impl utoipa::IntoParams for PurposeHeaders {
+    fn into_params(
+        parameter_in: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        use utoipa::openapi::{RefOr, Schema};
+        let mut params = <Purpose as utoipa::IntoParams>::into_params(parameter_in);
+        for param in params.iter_mut().filter(|p| p.name.eq_ignore_ascii_case(crate::auth::PURPOSE_KIND_HEADER)) {
+            if let Some(RefOr::T(Schema::Object(schema))) = param.schema.as_mut() {
+                schema.pattern = Some(VAULT_KIND_PATTERN.to_owned());
+                schema.max_length = Some(VAULT_KIND_MAX);
+            }
+        }
+        params
+    }
 }
 
 /// The path's parameters, percent-decoded; a path that does not decode is a clean 400.

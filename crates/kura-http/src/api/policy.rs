@@ -7,7 +7,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::errors::VaultResponses;
-use super::{access, blocking, ApiState};
+use super::{access, blocking, ApiState, PurposeHeaders};
 use crate::auth::{Caller, Purpose};
 use crate::error::{AuthResponses, BodyResponses, PurposeResponses};
 use crate::{ApiError, Json};
@@ -28,7 +28,7 @@ pub struct PolicyOut {
 }
 
 /// The policy in force (administrators, auditors and security officers).
-#[utoipa::path(get, path = "/v1/policy", tag = "policy", params(Purpose), security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/policy", tag = "policy", params(PurposeHeaders), security(("bearer" = [])),
     responses((status = 200, description = "The policy in force", body = PolicyOut), AuthResponses, PurposeResponses,
         VaultResponses))]
 async fn active(State(s): State<ApiState>, caller: Caller, purpose: Purpose) -> Result<Json<PolicyOut>, ApiError> {
@@ -48,7 +48,7 @@ async fn active(State(s): State<ApiState>, caller: Caller, purpose: Purpose) -> 
 }
 
 /// Every stored version, oldest first (administrators, auditors and security officers).
-#[utoipa::path(get, path = "/v1/policy/versions", tag = "policy", params(Purpose), security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/policy/versions", tag = "policy", params(PurposeHeaders), security(("bearer" = [])),
     responses((status = 200, description = "The versions", body = Vec<PolicyOut>), AuthResponses, PurposeResponses,
         VaultResponses))]
 async fn history(
@@ -73,7 +73,7 @@ pub struct NewPolicy {
 }
 
 /// Replaces the policy (administrators): validated first, announced in the log, stored as the next version.
-#[utoipa::path(put, path = "/v1/policy", tag = "policy", params(Purpose), request_body = NewPolicy,
+#[utoipa::path(put, path = "/v1/policy", tag = "policy", params(PurposeHeaders), request_body = NewPolicy,
     security(("bearer" = [])),
     responses((status = 200, description = "In force", body = PolicyOut), AuthResponses, BodyResponses,
         PurposeResponses, VaultResponses))]

@@ -14,7 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::errors::VaultResponses;
-use super::{access, blocking, ApiState, Origin, Params};
+use super::{access, blocking, ApiState, Origin, Params, PurposeHeaders};
 use crate::auth::{Caller, Purpose};
 use crate::error::{AuthResponses, BodyResponses, PurposeResponses};
 use crate::{ApiError, Json};
@@ -103,12 +103,10 @@ async fn sign_in(
 #[utoipa::path(delete, path = "/v1/sessions", tag = "sessions", security(("bearer" = [])),
     responses((status = 204, description = "Signed out"), AuthResponses))]
 async fn sign_out(State(s): State<ApiState>, caller: Caller, headers: http::HeaderMap) -> Result<StatusCode, ApiError> {
-    let token = headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| SignInSecret(SecretString::from(t.trim().to_owned())))
-        .ok_or_else(|| ApiError::unauthorized("no bearer token"))?;
+    // The same parsing as the `Caller` extractor (the scheme in any case).
+    let (mut parts, ()) = http::Request::new(()).into_parts();
+    parts.headers = headers;
+    let token = SignInSecret(SecretString::from(crate::auth::bearer_token(&parts)?));
     let origin = format!("http:{}", caller.origin);
     blocking(move || Ok(s.vault.end_session(token.0.expose_secret(), &origin)?)).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -160,7 +158,7 @@ fn admin(s: &ApiState, caller: &Caller, purpose: &Purpose) -> Result<kura::Acces
 }
 
 /// Lists principals (administrators, auditors and security officers).
-#[utoipa::path(get, path = "/v1/principals", tag = "principals", params(Purpose), security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/principals", tag = "principals", params(PurposeHeaders), security(("bearer" = [])),
     responses((status = 200, description = "The principals", body = Vec<PrincipalOut>), AuthResponses,
         PurposeResponses, VaultResponses))]
 async fn list(
@@ -180,11 +178,16 @@ async fn list(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPrincipal {
-    /// Login name (lower-case letters, digits, `.`, `_`, `-`).
+    /// Login name: a lower-case letter, then lower-case letters, digits, `.`, `_`, `-` (at most 64).
+    #[schema(pattern = "^[a-z][a-z0-9._-]{0,63}$")]
     pub name: String,
     /// `employee`, `dispatched`, `contractor` or `service`.
+    #[schema(pattern = "^(employee|dispatched|contractor|service)$")]
     pub kind: String,
-    /// Roles: `operator`, `supervisor`, `auditor`, `security-officer`, `administrator`.
+    /// Roles: `operator`, `supervisor`, `auditor`, `security-officer`, `administrator` (administrators and
+    /// auditors read no personal data, so neither role goes with `operator`, `supervisor` or
+    /// `security-officer`).
+    #[schema(schema_with = roles_schema)]
     pub roles: Vec<String>,
     /// Team.
     pub team: Option<String>,
@@ -193,12 +196,41 @@ pub struct NewPrincipal {
     pub companies: Vec<String>,
 }
 
+/// An array of strings each matching `pattern`, with at least `min` items.
+fn names(description: &str, pattern: &str, min: usize) -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    ArrayBuilder::new()
+        .items(ObjectBuilder::new().schema_type(Type::String).pattern(Some(pattern)))
+        .min_items((min > 0).then_some(min))
+        .description(Some(description))
+        .build()
+}
+
+fn roles_schema() -> utoipa::openapi::schema::Array {
+    names(
+        "Roles: `operator`, `supervisor`, `auditor`, `security-officer`, `administrator` (administrators and \
+         auditors read no personal data, so neither role goes with `operator`, `supervisor` or `security-officer`).",
+        "^(operator|supervisor|auditor|security-officer|administrator)$",
+        1,
+    )
+}
+
+fn scopes_schema() -> utoipa::openapi::schema::Array {
+    names(
+        "Scopes: `records:read`, `records:write`, `records:erase`, `exports:request`, `audit:read`, \
+         `principals:admin`.",
+        "^(records:read|records:write|records:erase|exports:request|audit:read|principals:admin)$",
+        0,
+    )
+}
+
 fn invalid(message: String) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_principal", message)
 }
 
-/// Creates a principal (administrators).
-#[utoipa::path(post, path = "/v1/principals", tag = "principals", params(Purpose), request_body = NewPrincipal,
+/// Creates a principal (administrators). The caller's right is checked before the body: a refused caller
+/// learns nothing about what would have been accepted.
+#[utoipa::path(post, path = "/v1/principals", tag = "principals", params(PurposeHeaders), request_body = NewPrincipal,
     security(("bearer" = [])),
     responses((status = 201, description = "Created", body = PrincipalOut), AuthResponses, BodyResponses,
         PurposeResponses, VaultResponses))]
@@ -208,12 +240,12 @@ async fn add(
     purpose: Purpose,
     Json(body): Json<NewPrincipal>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let kind: Kind = body.kind.parse().map_err(invalid)?;
-    let roles: BTreeSet<Role> = body.roles.iter().map(|r| r.parse()).collect::<Result<_, _>>().map_err(invalid)?;
-    let p = Principal::new(&body.name, kind, roles, body.team, body.companies.into_iter().collect())
-        .map_err(|e| invalid(e.to_string()))?;
     let out = blocking(move || {
         let a = admin(&s, &caller, &purpose)?;
+        let kind: Kind = body.kind.parse().map_err(invalid)?;
+        let roles: BTreeSet<Role> = body.roles.iter().map(|r| r.parse()).collect::<Result<_, _>>().map_err(invalid)?;
+        let p = Principal::new(&body.name, kind, roles, body.team, body.companies.into_iter().collect())
+            .map_err(|e| invalid(e.to_string()))?;
         s.vault.add_principal(&a, &p)?;
         Ok(s.vault.principal(&p.name)?)
     })
@@ -223,7 +255,7 @@ async fn add(
 
 /// One principal (administrators, auditors and security officers).
 #[utoipa::path(get, path = "/v1/principals/{name}", tag = "principals",
-    params(("name" = String, Path, description = "Login name"), Purpose), security(("bearer" = [])),
+    params(("name" = String, Path, description = "Login name"), PurposeHeaders), security(("bearer" = [])),
     responses((status = 200, description = "The principal", body = PrincipalOut), AuthResponses, PurposeResponses,
         VaultResponses))]
 async fn show(
@@ -258,7 +290,7 @@ async fn change(
 
 /// Suspends a principal: no sign-in, no token use, and every access refused from now on (administrators).
 #[utoipa::path(post, path = "/v1/principals/{name}/suspend", tag = "principals",
-    params(("name" = String, Path, description = "Login name"), Purpose), security(("bearer" = [])),
+    params(("name" = String, Path, description = "Login name"), PurposeHeaders), security(("bearer" = [])),
     responses((status = 204, description = "Suspended"), AuthResponses, PurposeResponses, VaultResponses))]
 async fn suspend(
     State(s): State<ApiState>,
@@ -272,7 +304,7 @@ async fn suspend(
 
 /// Lifts a suspension and a lockout (administrators).
 #[utoipa::path(post, path = "/v1/principals/{name}/resume", tag = "principals",
-    params(("name" = String, Path, description = "Login name"), Purpose), security(("bearer" = [])),
+    params(("name" = String, Path, description = "Login name"), PurposeHeaders), security(("bearer" = [])),
     responses((status = 204, description = "Resumed"), AuthResponses, PurposeResponses, VaultResponses))]
 async fn resume(
     State(s): State<ApiState>,
@@ -288,8 +320,9 @@ async fn resume(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPassword {
-    /// The password (at least 12 characters; Argon2id-hashed).
-    #[schema(format = Password)]
+    /// The password: 12 to 1024 characters, counted after NFKC normalisation; Argon2id-hashed. People only
+    /// (a service account answers 409).
+    #[schema(format = Password, min_length = 12, max_length = 1024)]
     pub password: String,
 }
 
@@ -301,7 +334,7 @@ impl std::fmt::Debug for NewPassword {
 
 /// Sets a person's password (administrators).
 #[utoipa::path(put, path = "/v1/principals/{name}/password", tag = "principals",
-    params(("name" = String, Path, description = "Login name"), Purpose), request_body = NewPassword,
+    params(("name" = String, Path, description = "Login name"), PurposeHeaders), request_body = NewPassword,
     security(("bearer" = [])),
     responses((status = 204, description = "Set"), AuthResponses, BodyResponses, PurposeResponses, VaultResponses))]
 async fn set_password(
@@ -330,7 +363,7 @@ pub struct Enrolment {
 
 /// Enrols a new TOTP authenticator (administrators).
 #[utoipa::path(post, path = "/v1/principals/{name}/totp", tag = "principals",
-    params(("name" = String, Path, description = "Login name"), Purpose), security(("bearer" = [])),
+    params(("name" = String, Path, description = "Login name"), PurposeHeaders), security(("bearer" = [])),
     responses((status = 201, description = "Enrolled", body = Enrolment), AuthResponses, PurposeResponses,
         VaultResponses))]
 async fn enroll_totp(
@@ -354,6 +387,7 @@ async fn enroll_totp(
 pub struct NewToken {
     /// Scopes: `records:read`, `records:write`, `records:erase`, `exports:request`, `audit:read`,
     /// `principals:admin`.
+    #[schema(schema_with = scopes_schema)]
     pub scopes: Vec<String>,
     /// Days until it expires (1 to 3650).
     #[schema(minimum = 1, maximum = 3650)]
@@ -369,7 +403,7 @@ pub struct Issued {
 
 /// Issues an API token to a service account (administrators).
 #[utoipa::path(post, path = "/v1/principals/{name}/tokens", tag = "principals",
-    params(("name" = String, Path, description = "Login name"), Purpose), request_body = NewToken,
+    params(("name" = String, Path, description = "Login name"), PurposeHeaders), request_body = NewToken,
     security(("bearer" = [])),
     responses((status = 201, description = "Issued", body = Issued), AuthResponses, BodyResponses, PurposeResponses,
         VaultResponses))]
@@ -395,7 +429,7 @@ async fn issue_token(
 
 /// Revokes an API token by id (administrators).
 #[utoipa::path(delete, path = "/v1/principals/{name}/tokens/{id}", tag = "principals",
-    params(("name" = String, Path, description = "Login name"), ("id" = String, Path, description = "Token id"), Purpose),
+    params(("name" = String, Path, description = "Login name"), ("id" = String, Path, description = "Token id"), PurposeHeaders),
     security(("bearer" = [])),
     responses((status = 204, description = "Revoked"), AuthResponses, PurposeResponses, VaultResponses))]
 async fn revoke_token(

@@ -14,7 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::errors::VaultResponses;
-use super::{access, blocking, ApiState, Params};
+use super::{access, blocking, ApiState, Params, PurposeHeaders};
 use crate::auth::{Caller, Purpose};
 use crate::error::{AuthResponses, BodyResponses, PurposeResponses};
 use crate::{ApiError, Json};
@@ -146,7 +146,7 @@ fn record_id(p: &Params) -> Result<RecordId, ApiError> {
 /// Creates a record, or replaces the record with the same external id. Validated and normalised like an
 /// import; problems name the field, never the value.
 #[utoipa::path(post, path = "/v1/collections/{collection}/records", tag = "records",
-    params(("collection" = String, Path, description = "Collection"), Purpose), request_body = NewRecord,
+    params(("collection" = String, Path, description = "Collection"), PurposeHeaders), request_body = NewRecord,
     security(("bearer" = [])),
     responses((status = 201, description = "Stored", body = Created), AuthResponses, BodyResponses, PurposeResponses,
         VaultResponses))]
@@ -212,7 +212,7 @@ fn card_view(query: Option<&str>) -> Result<CardView, ApiError> {
     params(("collection" = String, Path, description = "Collection"), ("id" = String, Path, description = "Record id"),
         ("card" = Option<String>, Query, description = "Card numbers: `masked` (default), `token` or `full` (if the policy shows them in full)",
             pattern = "^(masked|token|full)$"),
-        Purpose),
+        PurposeHeaders),
     security(("bearer" = [])),
     responses((status = 200, description = "The record", body = RecordOut), AuthResponses, PurposeResponses,
         VaultResponses))]
@@ -257,7 +257,7 @@ pub struct Found {
 /// Finds records by exact match (normalised). Matches the caller may not see are withheld and logged as
 /// `deny`; the answer does not say they exist.
 #[utoipa::path(post, path = "/v1/collections/{collection}/search", tag = "records",
-    params(("collection" = String, Path, description = "Collection"), Purpose), request_body = Search,
+    params(("collection" = String, Path, description = "Collection"), PurposeHeaders), request_body = Search,
     security(("bearer" = [])),
     responses((status = 200, description = "The records", body = Found), AuthResponses, BodyResponses,
         PurposeResponses, VaultResponses))]
@@ -285,14 +285,28 @@ async fn search(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Changes {
-    /// Field name → new value (null or "" clears an optional field).
+    /// Field name → new value (null or "" clears an optional field); at least one.
+    #[schema(schema_with = changes_schema)]
     pub set: BTreeMap<String, Option<String>>,
+}
+
+/// `set` as an object of nullable strings with at least one property (a change of nothing is refused).
+fn changes_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, SchemaType, Type};
+    let value = ObjectBuilder::new().schema_type(SchemaType::from_iter([Type::String, Type::Null]));
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some("Field name → new value (null or \"\" clears an optional field); at least one."))
+        .additional_properties(Some(AdditionalProperties::RefOr(value.into())))
+        .property_names(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .min_properties(Some(1))
+        .build()
 }
 
 /// Changes fields of a record (validated like an import; decided per field by the policy).
 #[utoipa::path(patch, path = "/v1/collections/{collection}/records/{id}", tag = "records",
     params(("collection" = String, Path, description = "Collection"), ("id" = String, Path, description = "Record id"),
-        Purpose),
+        PurposeHeaders),
     request_body = Changes, security(("bearer" = [])),
     responses((status = 204, description = "Changed"), AuthResponses, BodyResponses, PurposeResponses,
         VaultResponses))]
@@ -335,7 +349,7 @@ pub struct Erased {
 /// Erases a person: their key is destroyed (crypto-shredding), then their data and index entries.
 #[utoipa::path(delete, path = "/v1/collections/{collection}/records/{id}", tag = "records",
     params(("collection" = String, Path, description = "Collection"), ("id" = String, Path, description = "Record id"),
-        Purpose),
+        PurposeHeaders),
     security(("bearer" = [])),
     responses((status = 200, description = "Erased", body = Erased), AuthResponses, PurposeResponses, VaultResponses))]
 async fn erase(

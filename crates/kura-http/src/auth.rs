@@ -234,7 +234,7 @@ pub struct Purpose {
 /// spaces and `- _ . : / # @ ( )`, not only spaces. Checked here too so a bad header is a clean 400 before any
 /// work, and so the OpenAPI document can state it.
 const PURPOSE_PATTERN: &str = r"^[A-Za-z0-9 _.:/#@()-]*[A-Za-z0-9_.:/#@()-][A-Za-z0-9 _.:/#@()-]*$";
-const KIND_PATTERN: &str = r"^[a-z_-]+$";
+const KIND_PATTERN: &str = r"^[a-z-]+$";
 
 fn purpose_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || " -_.:/#@()".contains(c)
@@ -279,9 +279,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Purpose {
         let kind = header_text(
             parts,
             PURPOSE_KIND_HEADER,
-            64,
-            |c| c.is_ascii_lowercase() || c == '-' || c == '_',
-            "1 to 64 lower-case letters, `-` and `_` (e.g. `support`)",
+            32,
+            |c| c.is_ascii_lowercase() || c == '-',
+            "1 to 32 lower-case letters and `-` (e.g. `support`)",
         )?;
         Ok(Purpose { reference, kind })
     }
@@ -320,7 +320,7 @@ impl utoipa::IntoParams for Purpose {
                 "Why: a ticket or order reference",
                 "TICKET-42",
             ),
-            header("Kura-Purpose-Kind", Required::False, 64, KIND_PATTERN, "The kind of purpose", "support"),
+            header("Kura-Purpose-Kind", Required::False, 32, KIND_PATTERN, "The kind of purpose", "support"),
         ]
     }
 }

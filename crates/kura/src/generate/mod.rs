@@ -3,7 +3,9 @@
 //! Two generators mirror the two incidents in the mission: [`corporate()`] writes the employees of client
 //! companies of a corporate mobile service desk (schema `corporate-mobile`), [`consumer()`] writes consumer
 //! wireless customers with payment cards on file (schema `consumer-wireless`). The CSV header is the schema's
-//! field names in schema order ([`CORPORATE_COLUMNS`], [`CONSUMER_COLUMNS`]).
+//! field names in schema order ([`CORPORATE_COLUMNS`], [`CONSUMER_COLUMNS`]). A third, [`staff`], makes the
+//! service desk's 299 principals (employees, dispatched staff, a subcontractor's staff, service accounts) with
+//! teams and client-company assignments, for the demo.
 //!
 //! Guarantees:
 //! - **Deterministic.** The same parameters give byte-identical output on every platform: all randomness comes

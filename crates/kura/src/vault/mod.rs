@@ -625,6 +625,11 @@ impl Vault {
         store.set_meta("format", "kura-vault/1")?;
         store.set_meta("vault_id", &uuid::Uuid::new_v4().to_string())?;
         store.set_meta(META_CHECK, &B64.encode(check))?;
+        Vault::assemble(store, keys)
+    }
+
+    /// A handle on `store` under the default policy, before collections and the stored policy are loaded.
+    fn assemble(store: Box<dyn Store>, keys: Box<dyn KeyProvider>) -> Result<Vault, OpenError> {
         let log = audit::Log::new(store.open_log()?);
         let gate = gate::Gate::new(gate::Active::default_policy()?);
         Ok(Vault {
@@ -643,17 +648,7 @@ impl Vault {
         let check = store.meta(META_CHECK)?.ok_or(OpenError::NotAVault)?;
         let check = B64.decode(check).map_err(|_| OpenError::WrongKey)?;
         keys.unwrap("vault/check", &check).map_err(|_| OpenError::WrongKey)?;
-        let log = audit::Log::new(store.open_log()?);
-        let gate = gate::Gate::new(gate::Active::default_policy()?);
-        let mut vault = Vault {
-            store,
-            keys,
-            collections: RwLock::new(HashMap::new()),
-            log,
-            gate,
-            auth_key: Default::default(),
-            principal_versions: Default::default(),
-        };
+        let mut vault = Vault::assemble(store, keys)?;
         vault.gate = gate::Gate::new(vault.initial_gate().map_err(|e| OpenError::Policy(e.to_string()))?);
         // Erasures are re-applied at every start: a keyring restored from a backup loses erased keys again,
         // and an erasure a crash interrupted is finished.

@@ -321,6 +321,8 @@ pub enum BenchPart {
     Import,
     /// The access log: appends, proofs, verification, the cost added to a read.
     Log,
+    /// Audited record reads over HTTP against plain SQLite reads on the same server; Cedar decision time.
+    Http,
 }
 
 #[derive(Debug, Args)]

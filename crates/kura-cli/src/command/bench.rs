@@ -35,7 +35,7 @@ fn dataset(employees: usize) -> Result<Dataset> {
     Ok(Dataset { csv, header, rows })
 }
 
-fn vault_in(dir: &std::path::Path, store: Box<dyn kura::store::Store>) -> Result<Vault> {
+pub(super) fn vault_in(dir: &std::path::Path, store: Box<dyn kura::store::Store>) -> Result<Vault> {
     let pass = SecretString::from("benchmark passphrase".to_owned());
     let keys = KeyFile::create(&dir.join("root.key"), "bench", &pass, KdfParams::default())?;
     let vault = Vault::create(store, Box::new(keys))?;
@@ -121,6 +121,9 @@ pub fn run(g: &Global, a: &BenchArgs) -> Result<()> {
     }
     if matches!(a.part, crate::cli::BenchPart::All | crate::cli::BenchPart::Log) {
         super::bench_log::run(a)?;
+    }
+    if matches!(a.part, crate::cli::BenchPart::All | crate::cli::BenchPart::Http) {
+        super::bench_http::run(a)?;
     }
     Ok(())
 }
@@ -258,7 +261,7 @@ fn pg_kura(url: &str, tmp: &std::path::Path, data: &Dataset) -> Result<f64> {
 }
 
 /// The custodian: creates the collection and loads the data.
-fn bench_access() -> Result<kura::Access> {
+pub(super) fn bench_access() -> Result<kura::Access> {
     Ok(kura::Access::custodian("bench", "BENCH-1", "bench")?)
 }
 

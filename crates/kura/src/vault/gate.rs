@@ -73,7 +73,7 @@ impl Active {
 
     /// How each field of a record of `company` in `c` may be shown to `access`, in schema order.
     pub(super) fn views(&self, access: &Access, c: &Loaded, company: &str) -> Arc<[Visibility]> {
-        let key = format!("{}{}\u{1f}{company}", access.decision_key, c.schema.name);
+        let key = format!("{}\u{1f}{}\u{1f}{company}", access.decision_key, c.schema.name);
         if let Some(v) = self.views.lock().ok().and_then(|m| m.get(&key).cloned()) {
             return v;
         }
@@ -91,7 +91,7 @@ impl Active {
 
     /// Whether `access` may do `act` on each field of a record of `company` in `c`, in schema order.
     pub(super) fn allowed(&self, access: &Access, act: Act, c: &Loaded, company: &str) -> Arc<[bool]> {
-        let key = format!("{}{}\u{1f}{company}\u{1f}{act:?}", access.decision_key, c.schema.name);
+        let key = format!("{}\u{1f}{}\u{1f}{company}\u{1f}{act:?}", access.decision_key, c.schema.name);
         if let Some(v) = self.acts.lock().ok().and_then(|m| m.get(&key).cloned()) {
             return v;
         }

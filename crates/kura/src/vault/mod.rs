@@ -85,7 +85,8 @@ fn reference_ok(s: &str) -> bool {
 impl Access {
     /// An access by the authenticated principal `who` for `purpose`, from `origin` (CLI user@host, or client
     /// address). The purpose kind is [`DEFAULT_PURPOSE_KIND`] until [`Access::with_kind`] names another.
-    pub fn new(who: Summary, purpose: &str, origin: &str) -> Result<Access, AccessError> {
+    pub fn new(who: impl Into<Arc<Summary>>, purpose: &str, origin: &str) -> Result<Access, AccessError> {
+        let who = who.into();
         // Purposes, principals and origins go into the published log: a reference, not free text.
         if purpose.trim().is_empty() {
             return Err(AccessError::NoPurpose);
@@ -100,7 +101,7 @@ impl Access {
             return Err(AccessError::Malformed("origin"));
         }
         let mut a = Access {
-            who: Arc::new(who),
+            who,
             scopes: None,
             purpose: purpose.trim().to_owned(),
             purpose_kind: DEFAULT_PURPOSE_KIND.to_owned(),
@@ -162,12 +163,29 @@ impl Access {
         self
     }
 
+    /// The decision-cache key: a digest of every attribute a decision depends on besides the resource, each
+    /// length-prefixed so no two attribute sets share a key.
     fn rekey(&mut self) {
+        use sha2::Digest;
         let w = &self.who;
-        self.decision_key = format!(
-            "{}\u{1f}{:?}\u{1f}{:?}\u{1f}{:?}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}",
-            w.name, w.kind, w.roles, w.companies, w.suspended, self.purpose, self.purpose_kind
-        );
+        let mut h = sha2::Sha256::new();
+        let mut put = |part: &str| {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part.as_bytes());
+        };
+        put(&w.name);
+        put(w.kind.as_str());
+        put(if w.suspended { "suspended" } else { "active" });
+        put(&self.purpose);
+        put(&self.purpose_kind);
+        put(&w.roles.len().to_string());
+        for r in &w.roles {
+            put(r.as_str());
+        }
+        for c in &w.companies {
+            put(c);
+        }
+        self.decision_key = hex::encode(h.finalize());
     }
 
     /// Whether the access carries `scope` (accesses not made with an API token carry every scope).
@@ -605,6 +623,8 @@ pub struct Vault {
     auth_key: std::sync::OnceLock<SecretKey>,
     /// The newest record version seen or announced per principal (see `principals::check_version`).
     principal_versions: std::sync::Mutex<HashMap<String, u64>>,
+    /// Principals' attributes as loaded by [`Vault::access`], with when.
+    summaries: std::sync::Mutex<HashMap<String, (Arc<Summary>, std::time::Instant)>>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -640,6 +660,7 @@ impl Vault {
             gate,
             auth_key: Default::default(),
             principal_versions: Default::default(),
+            summaries: Default::default(),
         })
     }
 

@@ -24,6 +24,9 @@ pub const SCOPES: &[&str] =
 /// How a principal-change entry announces the record version it leaves: `… [record v7]`.
 const VERSION_MARK: &str = "[record v";
 
+/// How long [`Vault::access`] reuses a principal's loaded attributes.
+pub const SUMMARY_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The scope that marks a person's session token (issued by [`Vault::start_session`], never by hand).
 pub const SESSION_SCOPE: &str = "session";
 
@@ -229,8 +232,34 @@ impl Vault {
 
     /// An access by the stored principal `name` (its current roles, companies and suspension), for `purpose`
     /// from `origin`. For faces that have authenticated `name` (a sign-in, a token); unknown names are refused.
+    ///
+    /// The stored attributes are remembered for [`SUMMARY_TTL`]: a change made through this handle takes
+    /// effect at once, a change made by another process (the CLI beside a running server) within that time.
     pub fn access(&self, name: &str, purpose: &str, origin: &str) -> Result<Access, PrincipalError> {
-        Ok(Access::new(self.principal(name)?, purpose, origin)?)
+        Ok(Access::new(self.current_summary(name)?, purpose, origin)?)
+    }
+
+    fn current_summary(&self, name: &str) -> Result<std::sync::Arc<Summary>, PrincipalError> {
+        let cached = self.summaries.lock().ok().and_then(|m| {
+            m.get(name).filter(|(_, at)| at.elapsed() < SUMMARY_TTL).map(|(s, _)| std::sync::Arc::clone(s))
+        });
+        if let Some(s) = cached {
+            return Ok(s);
+        }
+        let s = std::sync::Arc::new(self.principal(name)?);
+        if let Ok(mut m) = self.summaries.lock() {
+            if m.len() >= 10_000 {
+                m.clear();
+            }
+            m.insert(name.to_owned(), (std::sync::Arc::clone(&s), std::time::Instant::now()));
+        }
+        Ok(s)
+    }
+
+    fn forget_summary(&self, name: &str) {
+        if let Ok(mut m) = self.summaries.lock() {
+            m.remove(name);
+        }
     }
 
     /// Creates a principal (no credentials yet). Administrators only.
@@ -257,6 +286,7 @@ impl Vault {
         if let Ok(mut m) = self.principal_versions.lock() {
             m.insert(p.name.clone(), 1);
         }
+        self.forget_summary(&p.name);
         Ok(())
     }
 
@@ -323,6 +353,7 @@ impl Vault {
                     if let Ok(mut m) = self.principal_versions.lock() {
                         m.insert(name.to_owned(), p.version);
                     }
+                    self.forget_summary(name);
                     return Ok(());
                 }
                 Err(store::Error::Conflict) => continue,

@@ -348,6 +348,9 @@ pub struct BenchArgs {
     /// Lookups to time.
     #[arg(long, default_value_t = 20_000)]
     pub lookups: usize,
+    /// Concurrent keep-alive connections of the HTTP benchmark's load generator.
+    #[arg(long, default_value_t = 32)]
+    pub connections: usize,
 }
 
 #[derive(Debug, Subcommand)]

@@ -174,6 +174,20 @@ pub struct Entry {
 pub const MAX_SUBJECTS: usize = 1000;
 
 impl Entry {
+    /// An upper bound of the length of [`Entry::to_leaf`], without serialising.
+    pub fn to_leaf_bound(&self) -> usize {
+        // JSON escapes a byte as at most six (`\u001f`); keys, numbers, quotes and commas stay under 512.
+        let strings = self.principal.len()
+            + self.collection.as_ref().map_or(0, String::len)
+            + self.subjects.iter().map(|s| s.len() + 3).sum::<usize>()
+            + self.fields.iter().map(|s| s.len() + 3).sum::<usize>()
+            + self.purpose.len()
+            + self.origin.len()
+            + self.request.len()
+            + self.detail.len();
+        512 + 6 * strings
+    }
+
     /// The leaf data: the entry as JSON.
     pub fn to_leaf(&self) -> Result<Vec<u8>, serde_json::Error> {
         serde_json::to_vec(self)
@@ -192,5 +206,47 @@ pub fn now_ms() -> i64 {
 
 /// A new request id.
 pub fn request_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+    // The thread's CSPRNG (seeded from the OS), not a system call per request.
+    uuid::Builder::from_random_bytes(rand::random::<[u8; 16]>()).into_uuid().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+    use proptest::prelude::*;
+
+    fn any_text() -> impl Strategy<Value = String> {
+        // Control characters (escaped six-fold), quotes, backslashes, multi-byte characters.
+        proptest::collection::vec(
+            prop_oneof![Just('\u{1}'), Just('"'), Just('\\'), Just('a'), Just('日'), Just('\u{1f600}')],
+            0..200,
+        )
+        .prop_map(|v| v.into_iter().collect())
+    }
+
+    proptest! {
+        #[test]
+        fn the_leaf_bound_is_never_below_the_leaf(
+            principal in any_text(), purpose in any_text(), detail in any_text(),
+            fields in proptest::collection::vec(any_text(), 0..5),
+            subjects in proptest::collection::vec(any_text(), 0..5),
+            seq in any::<u64>(), time_ms in any::<i64>(),
+        ) {
+            let e = Entry {
+                seq, time_ms, principal, action: Action::PrincipalChange, collection: Some("c".to_owned()),
+                subjects, fields, purpose, outcome: Outcome::Deny, origin: "o".to_owned(),
+                request: request_id(), detail,
+            };
+            prop_assert!(e.to_leaf().unwrap().len() <= e.to_leaf_bound());
+        }
+    }
+
+    #[test]
+    fn request_ids_are_random_v4_uuids() {
+        let (a, b) = (request_id(), request_id());
+        assert_ne!(a, b);
+        let u = uuid::Uuid::parse_str(&a).unwrap();
+        assert_eq!(u.get_version_num(), 4);
+    }
 }

@@ -787,13 +787,7 @@ impl Vault {
 
     /// "Who saw this person?": every log entry naming the record. The query itself is logged.
     pub fn who_saw(&self, access: &Access, collection: &str, id: RecordId) -> Result<Vec<Entry>, ReadError> {
-        self.require_role(
-            access,
-            &[Role::Auditor, Role::SecurityOfficer],
-            "audit:read",
-            Action::LogAccess,
-            "querying the access log",
-        )?;
+        self.require_log_reader(access, "querying the access log")?;
         let commitment = self.commitment(collection, id)?;
         let mut e = self.entry(access, Action::LogAccess, Some(collection), Outcome::Allow);
         e.subjects = vec![commitment.clone()];
@@ -804,16 +798,15 @@ impl Vault {
         self.entries_at(&seqs, &|e| e.subjects.contains(&commitment))
     }
 
+    /// Refuses (and logs the refusal) unless `access` is an auditor or security officer with `audit:read`.
+    fn require_log_reader(&self, access: &Access, what: &str) -> Result<(), gate::Denied> {
+        self.require_role(access, &[Role::Auditor, Role::SecurityOfficer], "audit:read", Action::LogAccess, what)
+    }
+
     /// Checks that `access` may read the access log (auditors and security officers) and logs the access,
     /// described by `what` (e.g. `inclusion proof of entry 42`).
     pub fn log_access(&self, access: &Access, what: &str) -> Result<(), ReadError> {
-        self.require_role(
-            access,
-            &[Role::Auditor, Role::SecurityOfficer],
-            "audit:read",
-            Action::LogAccess,
-            "reading the access log",
-        )?;
+        self.require_log_reader(access, "reading the access log")?;
         let mut e = self.entry(access, Action::LogAccess, None, Outcome::Allow);
         e.detail = what.to_owned();
         self.log(vec![e])?;
@@ -828,13 +821,7 @@ impl Vault {
         collection: &str,
         external_id: &str,
     ) -> Result<(RecordId, Vec<Entry>), ReadError> {
-        self.require_role(
-            access,
-            &[Role::Auditor, Role::SecurityOfficer],
-            "audit:read",
-            Action::LogAccess,
-            "querying the access log",
-        )?;
+        self.require_log_reader(access, "querying the access log")?;
         let c = self.collection(collection)?;
         let name = c.schema.fields.get(c.schema.external_id_position()).map(|f| f.name.clone()).unwrap_or_default();
         let id = self
@@ -853,13 +840,7 @@ impl Vault {
         from_ms: i64,
         to_ms: i64,
     ) -> Result<Vec<Entry>, ReadError> {
-        self.require_role(
-            access,
-            &[Role::Auditor, Role::SecurityOfficer],
-            "audit:read",
-            Action::LogAccess,
-            "querying the access log",
-        )?;
+        self.require_log_reader(access, "querying the access log")?;
         // Only a name that can appear as a principal goes into the log: anything typed here is kept forever.
         if !loggable_principal(principal) {
             return Err(ReadError::Query {

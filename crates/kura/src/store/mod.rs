@@ -200,6 +200,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn principal(&self, name: &str) -> Result<Option<Vec<u8>>, Error>;
     /// All principal names.
     fn principal_names(&self) -> Result<Vec<String>, Error>;
+    /// Stores a sealed workflow document: inserts when `previous` is `None` (refusing an existing id with
+    /// [`Error::Conflict`]), else replaces it only if it still holds `previous` (compare-and-swap).
+    fn put_document(&self, kind: &str, id: &str, sealed: &[u8], previous: Option<&[u8]>) -> Result<(), Error>;
+    /// A sealed workflow document.
+    fn document(&self, kind: &str, id: &str) -> Result<Option<Vec<u8>>, Error>;
+    /// The ids of every document of a kind.
+    fn document_ids(&self, kind: &str) -> Result<Vec<String>, Error>;
     /// Opens the access log that belongs to this store (its own connections).
     fn open_log(&self) -> Result<Box<dyn crate::audit::store::LogStore>, crate::audit::store::Error>;
 }

@@ -19,8 +19,11 @@ use super::{
 use crate::crypto::Token;
 use crate::id::{CollectionId, RecordId};
 
-const MIGRATIONS: &[&str] =
-    &[include_str!("migrations/postgres/0001_init.sql"), include_str!("migrations/postgres/0002_principals.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/postgres/0001_init.sql"),
+    include_str!("migrations/postgres/0002_principals.sql"),
+    include_str!("migrations/postgres/0003_documents.sql"),
+];
 const CHUNK: usize = 5000;
 
 /// A vault stored in PostgreSQL.
@@ -386,6 +389,41 @@ impl Store for PgStore {
 
     fn principal(&self, name: &str) -> Result<Option<Vec<u8>>, Error> {
         Ok(self.client()?.query_opt("SELECT sealed FROM kura_principal WHERE name = $1", &[&name])?.map(|r| r.get(0)))
+    }
+
+    fn put_document(&self, kind: &str, id: &str, sealed: &[u8], previous: Option<&[u8]>) -> Result<(), Error> {
+        let mut client = self.client()?;
+        let n = match previous {
+            Some(previous) => client.execute(
+                "UPDATE kura_document SET sealed = $3 WHERE kind = $1 AND id = $2 AND sealed = $4",
+                &[&kind, &id, &sealed, &previous],
+            )?,
+            None => client.execute(
+                "INSERT INTO kura_document(kind, id, sealed) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                &[&kind, &id, &sealed],
+            )?,
+        };
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(Error::Conflict)
+        }
+    }
+
+    fn document(&self, kind: &str, id: &str) -> Result<Option<Vec<u8>>, Error> {
+        Ok(self
+            .client()?
+            .query_opt("SELECT sealed FROM kura_document WHERE kind = $1 AND id = $2", &[&kind, &id])?
+            .map(|r| r.get(0)))
+    }
+
+    fn document_ids(&self, kind: &str) -> Result<Vec<String>, Error> {
+        Ok(self
+            .client()?
+            .query("SELECT id FROM kura_document WHERE kind = $1 ORDER BY id", &[&kind])?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
     }
 
     fn principal_names(&self) -> Result<Vec<String>, Error> {

@@ -23,8 +23,11 @@ use super::{
 use crate::crypto::Token;
 use crate::id::{CollectionId, RecordId};
 
-const VAULT_MIGRATIONS: &[&str] =
-    &[include_str!("migrations/sqlite/0001_init.sql"), include_str!("migrations/sqlite/0002_principals.sql")];
+const VAULT_MIGRATIONS: &[&str] = &[
+    include_str!("migrations/sqlite/0001_init.sql"),
+    include_str!("migrations/sqlite/0002_principals.sql"),
+    include_str!("migrations/sqlite/0003_documents.sql"),
+];
 const KEYRING_MIGRATIONS: &[&str] = &[include_str!("migrations/sqlite/keyring_0001_init.sql")];
 
 /// The database file names inside a vault directory.
@@ -481,6 +484,39 @@ impl Store for SqliteStore {
 
     fn principal(&self, name: &str) -> Result<Option<Vec<u8>>, Error> {
         Ok(self.vault()?.query_row("SELECT sealed FROM principal WHERE name = ?1", [name], |r| r.get(0)).optional()?)
+    }
+
+    fn put_document(&self, kind: &str, id: &str, sealed: &[u8], previous: Option<&[u8]>) -> Result<(), Error> {
+        let vault = self.vault()?;
+        let n = match previous {
+            Some(previous) => vault.execute(
+                "UPDATE document SET sealed = ?3 WHERE kind = ?1 AND id = ?2 AND sealed = ?4",
+                params![kind, id, sealed, previous],
+            )?,
+            None => vault.execute(
+                "INSERT OR IGNORE INTO document(kind, id, sealed) VALUES (?1, ?2, ?3)",
+                params![kind, id, sealed],
+            )?,
+        };
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(Error::Conflict)
+        }
+    }
+
+    fn document(&self, kind: &str, id: &str) -> Result<Option<Vec<u8>>, Error> {
+        Ok(self
+            .vault()?
+            .query_row("SELECT sealed FROM document WHERE kind = ?1 AND id = ?2", [kind, id], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn document_ids(&self, kind: &str) -> Result<Vec<String>, Error> {
+        let vault = self.vault()?;
+        let mut stmt = vault.prepare("SELECT id FROM document WHERE kind = ?1 ORDER BY id")?;
+        let rows = stmt.query_map([kind], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn principal_names(&self) -> Result<Vec<String>, Error> {

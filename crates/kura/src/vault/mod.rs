@@ -11,6 +11,7 @@
 //! ciphertext moved to another record or field fails to open.
 
 pub mod codec;
+pub mod exports;
 pub mod gate;
 pub mod input;
 pub mod principals;

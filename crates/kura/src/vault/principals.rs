@@ -18,8 +18,15 @@ const META_AUTH_KEY: &str = "auth_key";
 const AUTH_KEY_LABEL: &str = "vault/principal-records";
 
 /// The scopes an API token can carry.
-pub const SCOPES: &[&str] =
-    &["records:read", "records:write", "records:erase", "exports:request", "audit:read", "principals:admin"];
+pub const SCOPES: &[&str] = &[
+    "records:read",
+    "records:write",
+    "records:erase",
+    "exports:request",
+    "exports:approve",
+    "audit:read",
+    "principals:admin",
+];
 
 /// How a principal-change entry announces the record version it leaves: `… [record v7]`.
 const VERSION_MARK: &str = "[record v";

@@ -1,0 +1,564 @@
+//! Governed exports: every bulk copy of personal data is requested with a purpose, approved by a second
+//! person, downloaded a limited number of times until it expires, and its disposal attested; every step is in
+//! the access log, and each download's manifest (records, file digest) is committed to the log before the
+//! file leaves the vault.
+//!
+//! An export request is a workflow document sealed under the vault's authentication key and changed by
+//! compare-and-swap (`Store::put_document`), so it cannot be edited in the database and concurrent steps
+//! never overwrite each other.
+//!
+//! Who may do what: requesting needs the policy's `export` on every requested field for every selected client
+//! company (so contractors and dispatched staff never export under the default policy); approving needs the
+//! supervisor role, someone other than the requester, and the same `export` decisions for the approver;
+//! downloading and attesting disposal are the requester's, and a download is decided again at that moment.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use super::principals::PrincipalError;
+use super::{Access, Loaded, ReadError, Vault};
+use crate::audit::{self, Action, Outcome};
+use crate::crypto;
+use crate::id::RecordId;
+use crate::normalize;
+use crate::policy::Act;
+use crate::principal::Role;
+use crate::schema::FieldType;
+use crate::store;
+
+/// The document kind of export requests.
+const KIND: &str = "export";
+
+/// File formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// CSV, UTF-8 with BOM.
+    CsvUtf8,
+    /// CSV, Shift_JIS/CP932 (what Japanese Excel opens).
+    CsvShiftJis,
+    /// Excel workbook.
+    Xlsx,
+    /// PDF mailing labels (a print job).
+    Labels,
+}
+
+/// What an export request asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportSpec {
+    /// Collection.
+    pub collection: String,
+    /// Client companies whose records are selected (at least one).
+    pub companies: BTreeSet<String>,
+    /// Departments to keep (empty: all).
+    #[serde(default)]
+    pub departments: BTreeSet<String>,
+    /// Fields, in output order.
+    pub fields: Vec<String>,
+    /// File format.
+    pub format: Format,
+    /// Who receives it (a reference: a team, a partner, a print shop; never personal data).
+    pub recipient: String,
+    /// Unix time after which it cannot be downloaded.
+    pub expires_at: i64,
+    /// How many times it may be downloaded (1 to 10).
+    pub max_downloads: u32,
+    /// Days after expiry by which disposal must be attested.
+    pub dispose_within_days: u32,
+}
+
+/// Where a request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum State {
+    /// Waiting for a second person.
+    Requested,
+    /// Approved: downloadable until it expires or runs out of downloads.
+    Approved,
+    /// Denied.
+    Denied,
+    /// Its holder attested that every copy was destroyed.
+    Disposed,
+}
+
+/// One download.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Download {
+    /// Who.
+    pub by: String,
+    /// When (Unix seconds).
+    pub at: i64,
+    /// Records in the file.
+    pub records: usize,
+    /// SHA-256 of the file, hex.
+    pub digest: String,
+}
+
+/// An export request and its history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Export {
+    /// Id.
+    pub id: String,
+    /// What was asked for.
+    pub spec: ExportSpec,
+    /// Who asked.
+    pub requester: String,
+    /// Why (ticket or order reference).
+    pub purpose: String,
+    /// What kind of work.
+    pub purpose_kind: String,
+    /// When (Unix seconds).
+    pub requested_at: i64,
+    /// Where it stands.
+    pub state: State,
+    /// Who approved or denied it.
+    pub decided_by: Option<String>,
+    /// When.
+    pub decided_at: Option<i64>,
+    /// Why it was denied (a reference, no personal data).
+    #[serde(default)]
+    pub reason: String,
+    /// Every download.
+    #[serde(default)]
+    pub downloads: Vec<Download>,
+    /// When disposal was attested.
+    pub disposed_at: Option<i64>,
+}
+
+impl Export {
+    /// When disposal must be attested by.
+    pub fn dispose_by(&self) -> i64 {
+        self.spec.expires_at + i64::from(self.spec.dispose_within_days) * 86_400
+    }
+
+    /// Whether disposal is overdue at `now`: approved and downloaded at least once, past the deadline, not
+    /// attested.
+    pub fn disposal_overdue(&self, now: i64) -> bool {
+        self.state == State::Approved && !self.downloads.is_empty() && now > self.dispose_by()
+    }
+}
+
+/// One exported row: the requested fields' values in order.
+pub type Row = Vec<Option<super::Plain>>;
+
+/// The rows of a download, in the requested field order (values as the export shows them).
+#[derive(Debug, Clone)]
+pub struct ExportRows {
+    /// The export after this download was counted.
+    pub export: Export,
+    /// Field names.
+    pub header: Vec<String>,
+    /// Record ids, in row order.
+    pub ids: Vec<RecordId>,
+    /// Values.
+    pub rows: Vec<Row>,
+}
+
+/// An export step was refused or failed; nothing changed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExportError {
+    /// The request is not valid.
+    #[error("export request is not valid: {0}")]
+    Invalid(String),
+    /// The policy, a role or the workflow does not allow it (the refusal is in the log).
+    #[error("denied: {0}")]
+    Denied(String),
+    /// No such export.
+    #[error("no such export")]
+    Unknown,
+    /// The export is past its expiry, out of downloads, or in a state that does not allow the step.
+    #[error("{0}")]
+    State(String),
+    /// Reading records failed.
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// Keys, storage or the log.
+    #[error(transparent)]
+    Principal(#[from] PrincipalError),
+    /// Storage.
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    /// The log refused the entry; nothing changed.
+    #[error(transparent)]
+    Log(#[from] audit::log::AppendError),
+}
+
+impl From<super::gate::Denied> for ExportError {
+    fn from(d: super::gate::Denied) -> ExportError {
+        ExportError::Denied(d.0)
+    }
+}
+
+fn ad(id: &str) -> Vec<u8> {
+    crypto::context("kura/document/v1", &[KIND.as_bytes(), id.as_bytes()])
+}
+
+impl Vault {
+    fn seal_export(&self, e: &Export) -> Result<Vec<u8>, ExportError> {
+        let json = zeroize::Zeroizing::new(serde_json::to_vec(e).map_err(|err| ExportError::Invalid(err.to_string()))?);
+        crypto::seal(&self.auth_key()?, &ad(&e.id), &json).map_err(|err| ExportError::Invalid(err.to_string()))
+    }
+
+    fn load_export(&self, id: &str) -> Result<(Export, Vec<u8>), ExportError> {
+        let sealed = self.store.document(KIND, id)?.ok_or(ExportError::Unknown)?;
+        let json = crypto::open(&self.auth_key()?, &ad(id), &sealed)
+            .map_err(|_| ExportError::State(format!("export `{id}` does not open (altered in the database?)")))?;
+        let e: Export =
+            serde_json::from_slice(&json).map_err(|_| ExportError::State(format!("export `{id}` is damaged")))?;
+        if e.id != id {
+            return Err(ExportError::State(format!("export `{id}` is damaged")));
+        }
+        Ok((e, sealed))
+    }
+
+    fn export_entry(&self, access: &Access, e: &Export, outcome: Outcome, detail: String) -> audit::Entry {
+        let mut entry = self.entry(access, Action::Export, Some(&e.spec.collection), outcome);
+        entry.fields = e.spec.fields.clone();
+        entry.detail = format!("export `{}`: {detail}", e.id);
+        entry
+    }
+
+    /// Logs a refusal of a step on `e` and returns it as an error.
+    fn refuse_export(&self, access: &Access, e: &Export, why: String) -> ExportError {
+        let entry = self.export_entry(access, e, Outcome::Deny, format!("refused: {why}"));
+        match self.log(vec![entry]) {
+            Ok(_) => ExportError::Denied(why),
+            Err(err) => err.into(),
+        }
+    }
+
+    /// Whether the policy lets `access` export every requested field for every selected company.
+    fn may_export(&self, access: &Access, c: &Loaded, spec: &ExportSpec) -> Result<Option<String>, ExportError> {
+        let policy = self.active_policy().map_err(ReadError::from)?;
+        for company in &spec.companies {
+            let allowed = policy.allowed(access, Act::Export, c, company);
+            for name in &spec.fields {
+                let pos = c.schema.position(name).unwrap_or(usize::MAX);
+                if allowed.get(pos) != Some(&true) {
+                    return Ok(Some(format!("the policy does not let `{}` export `{name}`", access.principal())));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    fn check_spec(&self, spec: &ExportSpec) -> Result<(std::sync::Arc<Loaded>, ExportSpec), ExportError> {
+        let c = self.collection(&spec.collection)?;
+        let mut spec = spec.clone();
+        if spec.companies.is_empty() {
+            return Err(ExportError::Invalid("select at least one client company".to_owned()));
+        }
+        if !c.schema.fields.iter().any(|f| f.scope) {
+            return Err(ExportError::Invalid("the collection has no client-company field to select by".to_owned()));
+        }
+        spec.companies = crate::principal::canonical_companies(&spec.companies)
+            .map_err(|_| ExportError::Invalid("a company name is not a valid organisation name".to_owned()))?;
+        spec.departments = spec
+            .departments
+            .iter()
+            .map(|d| normalize::canonical(FieldType::Department, d).map(|c| c.to_string()))
+            .collect::<Result<_, _>>()
+            .map_err(|_| ExportError::Invalid("a department name is not valid".to_owned()))?;
+        if spec.fields.is_empty() {
+            return Err(ExportError::Invalid("name at least one field".to_owned()));
+        }
+        let mut seen = BTreeSet::new();
+        for f in &spec.fields {
+            if c.schema.field(f).is_none() {
+                return Err(ExportError::Invalid("a requested field is not in the collection".to_owned()));
+            }
+            if !seen.insert(f) {
+                return Err(ExportError::Invalid(format!("field `{f}` is requested twice")));
+            }
+        }
+        if !super::reference_ok(&spec.recipient) {
+            return Err(ExportError::Invalid(
+                "the recipient must be a reference (ASCII letters, digits, spaces, `- _ . : / # @ ( )`)".to_owned(),
+            ));
+        }
+        let now = store::now();
+        if spec.expires_at <= now || spec.expires_at > now + 90 * 86_400 {
+            return Err(ExportError::Invalid("expiry must be in the future and within 90 days".to_owned()));
+        }
+        if !(1..=10).contains(&spec.max_downloads) {
+            return Err(ExportError::Invalid("downloads must be 1 to 10".to_owned()));
+        }
+        if !(1..=90).contains(&spec.dispose_within_days) {
+            return Err(ExportError::Invalid("disposal must be due within 1 to 90 days of expiry".to_owned()));
+        }
+        Ok((c, spec))
+    }
+
+    /// Requests an export. Decided by the policy (`export` on every field for every selected company); the
+    /// request is logged with its fields, companies count, format, recipient and expiry.
+    pub fn request_export(&self, access: &Access, spec: &ExportSpec) -> Result<Export, ExportError> {
+        let (c, spec) = self.check_spec(spec)?;
+        let e = Export {
+            id: uuid::Uuid::new_v4().to_string(),
+            spec,
+            requester: access.principal().to_owned(),
+            purpose: access.purpose().to_owned(),
+            purpose_kind: access.purpose_kind().to_owned(),
+            requested_at: store::now(),
+            state: State::Requested,
+            decided_by: None,
+            decided_at: None,
+            reason: String::new(),
+            downloads: Vec::new(),
+            disposed_at: None,
+        };
+        if !access.has_scope("exports:request") {
+            return Err(self.refuse_export(access, &e, "this token lacks the scope `exports:request`".to_owned()));
+        }
+        if let Some(why) = self.may_export(access, &c, &e.spec)? {
+            return Err(self.refuse_export(access, &e, why));
+        }
+        let detail = format!(
+            "requested: {} companies, format {:?}, recipient `{}`, expires {}, {} downloads",
+            e.spec.companies.len(),
+            e.spec.format,
+            e.spec.recipient,
+            e.spec.expires_at,
+            e.spec.max_downloads
+        );
+        self.log(vec![self.export_entry(access, &e, Outcome::Allow, detail)])?;
+        self.store.put_document(KIND, &e.id, &self.seal_export(&e)?, None)?;
+        Ok(e)
+    }
+
+    /// Applies `step` to the stored export by compare-and-swap; `step` refuses by returning an error.
+    fn change_export(
+        &self,
+        id: &str,
+        step: &dyn Fn(&mut Export) -> Result<String, ExportError>,
+        access: &Access,
+    ) -> Result<Export, ExportError> {
+        for _ in 0..8 {
+            let (mut e, old) = self.load_export(id)?;
+            let detail = step(&mut e)?;
+            self.log(vec![self.export_entry(access, &e, Outcome::Allow, detail)])?;
+            match self.store.put_document(KIND, id, &self.seal_export(&e)?, Some(&old)) {
+                Ok(()) => return Ok(e),
+                Err(store::Error::Conflict) => continue,
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Err(ExportError::State("too many concurrent changes; try again".to_owned()))
+    }
+
+    /// Approves (`approve`) or denies a requested export: a supervisor other than the requester, whom the
+    /// policy would let export the same fields of the same companies.
+    pub fn decide_export(&self, access: &Access, id: &str, approve: bool, reason: &str) -> Result<Export, ExportError> {
+        let (e, _) = self.load_export(id)?;
+        let c = self.collection(&e.spec.collection)?;
+        let refusal = if access.principal() == e.requester {
+            Some("the requester cannot approve their own export (four eyes)".to_owned())
+        } else if !access.who().roles.contains(&Role::Supervisor) || access.who().suspended {
+            Some("approving exports needs the supervisor role".to_owned())
+        } else if !access.has_scope("exports:approve") {
+            Some("this token lacks the scope `exports:approve`".to_owned())
+        } else if e.state != State::Requested {
+            Some(format!("the export is {:?}, not waiting for a decision", e.state))
+        } else {
+            self.may_export(access, &c, &e.spec)?
+        };
+        if let Some(why) = refusal {
+            return Err(self.refuse_export(access, &e, why));
+        }
+        if !reason.is_empty() && !super::reference_ok(reason) {
+            return Err(ExportError::Invalid("the reason must be a reference, not free text".to_owned()));
+        }
+        let who = access.principal().to_owned();
+        let reason = reason.to_owned();
+        self.change_export(
+            id,
+            &|e| {
+                if e.state != State::Requested {
+                    return Err(ExportError::State("the export was decided meanwhile".to_owned()));
+                }
+                e.state = if approve { State::Approved } else { State::Denied };
+                e.decided_by = Some(who.clone());
+                e.decided_at = Some(store::now());
+                e.reason.clone_from(&reason);
+                Ok(if approve { "approved".to_owned() } else { format!("denied ({reason})") })
+            },
+            access,
+        )
+    }
+
+    /// Downloads an approved export's rows: the requester only, before expiry, within the download count, and
+    /// decided by the policy again now. The download and its manifest (every record, by commitment) are in the
+    /// log before the rows are returned; the file digest is committed by [`Vault::commit_manifest`].
+    pub fn export_rows(&self, access: &Access, id: &str) -> Result<ExportRows, ExportError> {
+        let (e, _) = self.load_export(id)?;
+        let c = self.collection(&e.spec.collection)?;
+        let now = store::now();
+        let refusal = if access.principal() != e.requester {
+            Some("only the requester downloads an export".to_owned())
+        } else if e.state != State::Approved {
+            Some(format!("the export is {:?}, not approved", e.state))
+        } else if now >= e.spec.expires_at {
+            Some("the export has expired".to_owned())
+        } else if e.downloads.len() >= e.spec.max_downloads as usize {
+            Some("the export has no downloads left".to_owned())
+        } else {
+            self.may_export(access, &c, &e.spec)?
+        };
+        if let Some(why) = refusal {
+            return Err(self.refuse_export(access, &e, why));
+        }
+        let (ids, rows) = self.select_rows(&c, &e.spec)?;
+        let mut manifest = Vec::new();
+        for (n, chunk) in ids.chunks(audit::MAX_SUBJECTS).enumerate() {
+            let mut entry = self.export_entry(
+                access,
+                &e,
+                Outcome::Allow,
+                format!(
+                    "manifest part {} of {}: {} records",
+                    n + 1,
+                    ids.len().div_ceil(audit::MAX_SUBJECTS),
+                    chunk.len()
+                ),
+            );
+            entry.subjects = chunk.iter().map(|id| c.committer.commit(*id)).collect();
+            manifest.push(entry);
+        }
+        self.log(manifest)?;
+        let who = access.principal().to_owned();
+        let count = ids.len();
+        let max = e.spec.max_downloads as usize;
+        let export = self.change_export(
+            id,
+            &|e| {
+                if e.downloads.len() >= max {
+                    return Err(ExportError::State("the export has no downloads left".to_owned()));
+                }
+                e.downloads.push(Download { by: who.clone(), at: store::now(), records: count, digest: String::new() });
+                Ok(format!("download {} of {}: {count} records", e.downloads.len(), e.spec.max_downloads))
+            },
+            access,
+        )?;
+        Ok(ExportRows { export, header: e.spec.fields.clone(), ids, rows })
+    }
+
+    /// Commits the digest of the file made from a download's rows to the log and the export's record, before
+    /// the file is handed out.
+    pub fn commit_manifest(&self, access: &Access, id: &str, digest: &str) -> Result<Export, ExportError> {
+        if digest.len() != 64 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(ExportError::Invalid("a file digest is 64 hex digits (SHA-256)".to_owned()));
+        }
+        let who = access.principal().to_owned();
+        let digest = digest.to_ascii_lowercase();
+        self.change_export(
+            id,
+            &|e| {
+                let last = e
+                    .downloads
+                    .last_mut()
+                    .filter(|d| d.by == who && d.digest.is_empty())
+                    .ok_or_else(|| ExportError::State("no download waiting for its file digest".to_owned()))?;
+                last.digest.clone_from(&digest);
+                Ok(format!("file sha256 {digest}"))
+            },
+            access,
+        )
+    }
+
+    /// The records and values of an export: the selected companies' records (found through the scope field's
+    /// blind index), filtered by department, the requested fields in order.
+    fn select_rows(
+        &self,
+        c: &Loaded,
+        spec: &ExportSpec,
+    ) -> Result<(Vec<RecordId>, Vec<Row>), ExportError> {
+        let scope = c.schema.fields.iter().find(|f| f.scope).map(|f| f.name.clone()).unwrap_or_default();
+        let dept = c.schema.fields.iter().position(|f| f.kind == FieldType::Department);
+        let positions: Vec<usize> = spec.fields.iter().filter_map(|f| c.schema.position(f)).collect();
+        let mut ids = Vec::new();
+        let mut rows = Vec::new();
+        for company in &spec.companies {
+            for id in self.lookup_ids(&c.schema.name, &scope, company)? {
+                let r = self.reveal_all(c, id)?;
+                if !spec.departments.is_empty() {
+                    let d = dept
+                        .and_then(|p| r.fields.get(p))
+                        .and_then(|f| f.value.as_ref())
+                        .and_then(|v| normalize::canonical(FieldType::Department, v.expose()).ok());
+                    if !d.is_some_and(|d| spec.departments.contains(d.as_str())) {
+                        continue;
+                    }
+                }
+                rows.push(positions.iter().map(|p| r.fields.get(*p).and_then(|f| f.value.clone())).collect());
+                ids.push(id);
+            }
+        }
+        Ok((ids, rows))
+    }
+
+    /// Attests that every copy of a downloaded export was destroyed (its requester).
+    pub fn attest_disposal(&self, access: &Access, id: &str) -> Result<Export, ExportError> {
+        let (e, _) = self.load_export(id)?;
+        if access.principal() != e.requester {
+            return Err(self.refuse_export(access, &e, "only the holder attests disposal".to_owned()));
+        }
+        self.change_export(
+            id,
+            &|e| {
+                if e.state != State::Approved {
+                    return Err(ExportError::State(format!("the export is {:?}, nothing to dispose of", e.state)));
+                }
+                e.state = State::Disposed;
+                e.disposed_at = Some(store::now());
+                Ok("disposal attested".to_owned())
+            },
+            access,
+        )
+    }
+
+    /// Every export (supervisors, security officers, auditors, administrators) or the caller's own.
+    pub fn exports(&self, access: &Access) -> Result<Vec<Export>, ExportError> {
+        let all = [Role::Supervisor, Role::SecurityOfficer, Role::Auditor, Role::Administrator]
+            .iter()
+            .any(|r| access.who().roles.contains(r));
+        let mut out = Vec::new();
+        for id in self.store.document_ids(KIND)? {
+            let (e, _) = self.load_export(&id)?;
+            if all || e.requester == access.principal() {
+                out.push(e);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Exports whose disposal is overdue at `now`; each is logged as an alert (security officers, auditors).
+    pub fn overdue_disposals(&self, access: &Access, now: i64) -> Result<Vec<Export>, ExportError> {
+        self.require_role(
+            access,
+            &[Role::SecurityOfficer, Role::Auditor],
+            "audit:read",
+            Action::Export,
+            "checking export disposals",
+        )?;
+        let overdue: Vec<Export> = self.exports(access)?.into_iter().filter(|e| e.disposal_overdue(now)).collect();
+        let alerts: Vec<audit::Entry> = overdue
+            .iter()
+            .map(|e| {
+                let mut entry = self.export_entry(
+                    access,
+                    e,
+                    Outcome::Fail,
+                    format!("ALERT disposal overdue since {} (holder `{}`)", e.dispose_by(), e.requester),
+                );
+                entry.fields.clear();
+                entry
+            })
+            .collect();
+        self.log(alerts)?;
+        Ok(overdue)
+    }
+}

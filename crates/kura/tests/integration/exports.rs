@@ -1,0 +1,135 @@
+//! Governed exports on every backend: four eyes, policy per field and company, limited downloads until expiry,
+//! disposal and its overdue alert, every step in the log.
+
+use std::collections::BTreeSet;
+
+use kura::audit::{Action, Outcome};
+use kura::principal::{Kind, Principal, Role};
+use kura::vault::exports::{ExportError, ExportSpec, Format, State};
+use kura::{Access, Vault};
+
+use crate::support::{backends, corporate_csv, custodian, rows};
+
+const C: &str = "corporate-mobile";
+
+fn staff(vault: &Vault, name: &str, kind: Kind, role: Role, companies: &[&str]) -> Access {
+    let p =
+        Principal::new(name, kind, [role].into(), None, companies.iter().map(|c| (*c).to_owned()).collect()).unwrap();
+    vault.add_principal(&custodian(), &p).unwrap();
+    vault.access(name, "ORDER-77", "test").unwrap()
+}
+
+fn spec(company: &str, expires_in: i64, downloads: u32) -> ExportSpec {
+    ExportSpec {
+        collection: C.to_owned(),
+        companies: [company.to_owned()].into(),
+        departments: BTreeSet::new(),
+        fields: vec!["employee_id".to_owned(), "user_name".to_owned(), "mobile".to_owned()],
+        format: Format::CsvUtf8,
+        recipient: "desk-3 mailing".to_owned(),
+        expires_at: kura::store::now() + expires_in,
+        max_downloads: downloads,
+        dispose_within_days: 7,
+    }
+}
+
+fn export_entries(vault: &Vault) -> Vec<kura::audit::Entry> {
+    let log = vault.audit_log().store();
+    log.entries(0, log.size().unwrap())
+        .unwrap()
+        .into_iter()
+        .map(|(_, d)| kura::audit::Entry::from_leaf(&d).unwrap())
+        .filter(|e| e.action == Action::Export)
+        .collect()
+}
+
+#[test]
+fn exports_need_a_second_person_and_run_out() {
+    for fx in backends() {
+        let vault = fx.create_default();
+        let csv = corporate_csv(60, 21);
+        vault.create_collection(&custodian(), kura::schema::builtin(C).unwrap()).unwrap();
+        let parsed =
+            kura::import::parse("t.csv", &csv, &vault.schema(C).unwrap(), kura::import::Encoding::Auto).unwrap();
+        vault.write(&custodian(), C, parsed.rows, &mut |_| {}).unwrap();
+        let people = rows(&csv);
+        let company = people[0]["company"].clone();
+        let expected = people.iter().filter(|p| p["company"] == company).count();
+
+        let lead = staff(&vault, "lead", Kind::Employee, Role::Supervisor, &[&company]);
+        let other_lead = staff(&vault, "other-lead", Kind::Employee, Role::Supervisor, &[&company]);
+        let operator = staff(&vault, "op", Kind::Employee, Role::Operator, &[&company]);
+        let contractor = staff(&vault, "sub", Kind::Contractor, Role::Supervisor, &[&company]);
+
+        // Operators and contractors do not export; the refusals are logged.
+        assert!(matches!(vault.request_export(&operator, &spec(&company, 3600, 1)), Err(ExportError::Denied(_))));
+        assert!(matches!(vault.request_export(&contractor, &spec(&company, 3600, 1)), Err(ExportError::Denied(_))));
+        assert_eq!(export_entries(&vault).iter().filter(|e| e.outcome == Outcome::Deny).count(), 2);
+        // Invalid requests are refused before anything.
+        let mut bad = spec(&company, 3600, 1);
+        bad.fields.push("colour".to_owned());
+        assert!(matches!(vault.request_export(&lead, &bad), Err(ExportError::Invalid(_))));
+        assert!(matches!(vault.request_export(&lead, &spec(&company, -5, 1)), Err(ExportError::Invalid(_))));
+
+        let e = vault.request_export(&lead, &spec(&company, 3600, 1)).unwrap();
+        assert_eq!(e.state, State::Requested);
+        // Not downloadable before approval; the requester cannot approve; an operator cannot either.
+        assert!(matches!(vault.export_rows(&lead, &e.id), Err(ExportError::Denied(_))));
+        assert!(matches!(vault.decide_export(&lead, &e.id, true, ""), Err(ExportError::Denied(_))));
+        assert!(matches!(vault.decide_export(&operator, &e.id, true, ""), Err(ExportError::Denied(_))));
+        let approved = vault.decide_export(&other_lead, &e.id, true, "").unwrap();
+        assert_eq!((approved.state, approved.decided_by.as_deref()), (State::Approved, Some("other-lead")));
+        // Only the requester downloads, once.
+        assert!(matches!(vault.export_rows(&other_lead, &e.id), Err(ExportError::Denied(_))));
+        let got = vault.export_rows(&lead, &e.id).unwrap();
+        assert_eq!(got.rows.len(), expected);
+        assert_eq!(got.header, ["employee_id", "user_name", "mobile"]);
+        let names: BTreeSet<&str> = got.rows.iter().filter_map(|r| r[1].as_ref().map(|v| v.expose())).collect();
+        assert!(people.iter().filter(|p| p["company"] == company).all(|p| names.contains(p["user_name"].as_str())));
+        let digest = "ab".repeat(32);
+        assert_eq!(vault.commit_manifest(&lead, &e.id, &digest).unwrap().downloads[0].digest, digest);
+        assert!(matches!(vault.export_rows(&lead, &e.id), Err(ExportError::Denied(_))));
+        // The manifest names every record; each step is in the log.
+        let entries = export_entries(&vault);
+        let manifest: usize = entries.iter().filter(|x| x.detail.contains("manifest")).map(|x| x.subjects.len()).sum();
+        assert_eq!(manifest, expected);
+        for step in ["requested", "approved", "download 1 of 1", &format!("file sha256 {digest}")] {
+            assert!(entries.iter().any(|x| x.detail.contains(step)), "{step} missing");
+        }
+        // Disposal: overdue after the deadline until attested; the alert is logged.
+        let officer = staff(&vault, "so", Kind::Employee, Role::SecurityOfficer, &[]);
+        let later = kura::store::now() + 3600 + 8 * 86_400;
+        assert!(vault.overdue_disposals(&officer, kura::store::now()).unwrap().is_empty());
+        assert_eq!(vault.overdue_disposals(&officer, later).unwrap().len(), 1);
+        assert!(export_entries(&vault).iter().any(|x| x.detail.contains("ALERT disposal overdue")));
+        assert!(matches!(vault.attest_disposal(&other_lead, &e.id), Err(ExportError::Denied(_))));
+        assert_eq!(vault.attest_disposal(&lead, &e.id).unwrap().state, State::Disposed);
+        assert!(vault.overdue_disposals(&officer, later).unwrap().is_empty());
+        // A denied export stays denied.
+        let d = vault.request_export(&lead, &spec(&company, 3600, 2)).unwrap();
+        assert_eq!(vault.decide_export(&other_lead, &d.id, false, "TICKET-9").unwrap().state, State::Denied);
+        assert!(matches!(vault.export_rows(&lead, &d.id), Err(ExportError::Denied(_))));
+        assert_eq!(vault.exports(&officer).unwrap().len(), 2);
+        assert!(vault.exports(&operator).unwrap().is_empty());
+    }
+}
+
+#[test]
+fn an_expired_export_cannot_be_downloaded() {
+    let fx = backends().remove(0);
+    let vault = fx.create_default();
+    let csv = corporate_csv(10, 5);
+    vault.create_collection(&custodian(), kura::schema::builtin(C).unwrap()).unwrap();
+    let parsed = kura::import::parse("t.csv", &csv, &vault.schema(C).unwrap(), kura::import::Encoding::Auto).unwrap();
+    vault.write(&custodian(), C, parsed.rows, &mut |_| {}).unwrap();
+    let company = rows(&csv)[0]["company"].clone();
+    let lead = staff(&vault, "lead", Kind::Employee, Role::Supervisor, &[&company]);
+    let other = staff(&vault, "other", Kind::Employee, Role::Supervisor, &[&company]);
+    let e = vault.request_export(&lead, &spec(&company, 2, 3)).unwrap();
+    vault.decide_export(&other, &e.id, true, "").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2_100));
+    match vault.export_rows(&lead, &e.id) {
+        Err(ExportError::Denied(why)) => assert!(why.contains("expired"), "{why}"),
+        other => panic!("expired export downloaded: {other:?}"),
+    }
+}

@@ -82,6 +82,94 @@ pub enum Command {
     Bench(BenchArgs),
     /// Serve the HTTP API (records, sessions, principals, policies, audit) until SIGINT or SIGTERM.
     Serve(ServeArgs),
+    /// Governed exports and print jobs: request, approve or deny, download, attest disposal.
+    #[command(subcommand)]
+    Export(ExportCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCmd {
+    /// Request an export (decided by the policy; a second person approves it).
+    Request {
+        /// Collection.
+        #[arg(long)]
+        collection: String,
+        /// A client company whose records are exported. Repeatable.
+        #[arg(long = "company", required = true)]
+        companies: Vec<String>,
+        /// Keep only this department. Repeatable.
+        #[arg(long = "department")]
+        departments: Vec<String>,
+        /// A field to export, in output order. Repeatable.
+        #[arg(long = "field", required = true)]
+        fields: Vec<String>,
+        /// File format.
+        #[arg(long, value_enum, default_value = "csv-utf8")]
+        format: ExportFormatArg,
+        /// Who receives it (a team, partner or print shop reference).
+        #[arg(long)]
+        recipient: String,
+        /// Days until it expires (1 to 90).
+        #[arg(long, default_value_t = 7)]
+        expires_days: i64,
+        /// How many times it may be downloaded (1 to 10).
+        #[arg(long, default_value_t = 1)]
+        downloads: u32,
+        /// Days after expiry by which its disposal must be attested (1 to 90).
+        #[arg(long, default_value_t = 7)]
+        dispose_days: u32,
+        #[command(flatten)]
+        purpose: PurposeArg,
+    },
+    /// Approve a requested export (a supervisor other than the requester).
+    Approve {
+        /// Export id.
+        id: String,
+        #[command(flatten)]
+        purpose: PurposeArg,
+    },
+    /// Deny a requested export.
+    Deny {
+        /// Export id.
+        id: String,
+        /// Why (a reference, e.g. a ticket).
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        purpose: PurposeArg,
+    },
+    /// Attest that every copy of an export was destroyed (its requester).
+    Dispose {
+        /// Export id.
+        id: String,
+        #[command(flatten)]
+        purpose: PurposeArg,
+    },
+    /// List exports (your own, or all for supervisors, security officers, auditors and administrators).
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        purpose: PurposeArg,
+    },
+    /// List exports whose disposal is overdue, logging an alert for each (security officers, auditors).
+    Overdue {
+        #[command(flatten)]
+        purpose: PurposeArg,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormatArg {
+    /// CSV, UTF-8 with BOM.
+    CsvUtf8,
+    /// CSV, Shift_JIS/CP932 (Japanese Excel).
+    CsvShiftJis,
+    /// Excel workbook.
+    Xlsx,
+    /// PDF mailing labels (a print job).
+    Labels,
 }
 
 #[derive(Debug, Args)]

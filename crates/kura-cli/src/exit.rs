@@ -21,8 +21,18 @@ pub fn code(err: &anyhow::Error) -> i32 {
                 Some(WriteError::Invalid(_) | WriteError::DuplicateExternal(..) | WriteError::ExternalTaken)
             )
             || cause.downcast_ref::<kura::schema::Error>().is_some()
+            || matches!(
+                cause.downcast_ref::<kura::vault::exports::ExportError>(),
+                Some(kura::vault::exports::ExportError::Invalid(_))
+            )
         {
             return 3;
+        }
+        if matches!(
+            cause.downcast_ref::<kura::vault::exports::ExportError>(),
+            Some(kura::vault::exports::ExportError::Unknown)
+        ) {
+            return 4;
         }
         if matches!(
             cause.downcast_ref::<ReadError>(),
@@ -46,6 +56,7 @@ pub fn code(err: &anyhow::Error) -> i32 {
 }
 
 fn denied(cause: &(dyn std::error::Error + 'static)) -> bool {
+    use kura::vault::exports::ExportError;
     use kura::vault::gate::PolicyChangeError;
     use kura::vault::principals::{AuthError, PrincipalError};
     use kura::vault::CollectionError;
@@ -56,6 +67,7 @@ fn denied(cause: &(dyn std::error::Error + 'static)) -> bool {
         || matches!(cause.downcast_ref::<PrincipalError>(), Some(PrincipalError::Denied(_)))
         || matches!(cause.downcast_ref::<PolicyChangeError>(), Some(PolicyChangeError::Denied(_)))
         || matches!(cause.downcast_ref::<CollectionError>(), Some(CollectionError::Denied(_)))
+        || matches!(cause.downcast_ref::<ExportError>(), Some(ExportError::Denied(_)))
 }
 
 pub fn hint(err: &anyhow::Error) -> Option<&'static str> {

@@ -7,6 +7,7 @@ mod bench_log;
 mod collection;
 mod demo;
 mod erase;
+mod export;
 mod generate;
 mod get;
 mod import;
@@ -44,6 +45,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Demo(a) => demo::run(g, &a),
         Command::Bench(a) => bench::run(g, &a),
         Command::Serve(a) => serve::run(g, &a),
+        Command::Export(c) => export::run(g, c),
     }
 }
 

@@ -1,0 +1,109 @@
+//! `kura export`: governed exports and print jobs.
+
+use anyhow::Result;
+use kura::vault::exports::{Export, ExportSpec, Format};
+
+use crate::cli::{ExportCmd, ExportFormatArg, Global, PurposeArg};
+use crate::open;
+
+fn format(f: ExportFormatArg) -> Format {
+    match f {
+        ExportFormatArg::CsvUtf8 => Format::CsvUtf8,
+        ExportFormatArg::CsvShiftJis => Format::CsvShiftJis,
+        ExportFormatArg::Xlsx => Format::Xlsx,
+        ExportFormatArg::Labels => Format::Labels,
+    }
+}
+
+fn show(e: &Export) {
+    println!(
+        "{}  {:<9} {:<16} requested by {:<14} {} companies, {} fields, {:?}, to `{}`, expires {}, downloads {}/{}{}",
+        e.id,
+        format!("{:?}", e.state).to_lowercase(),
+        e.spec.collection,
+        e.requester,
+        e.spec.companies.len(),
+        e.spec.fields.len(),
+        e.spec.format,
+        e.spec.recipient,
+        e.spec.expires_at,
+        e.downloads.len(),
+        e.spec.max_downloads,
+        e.decided_by.as_ref().map(|d| format!(", decided by {d}")).unwrap_or_default(),
+    );
+}
+
+fn session(g: &Global, p: &PurposeArg) -> Result<open::Session> {
+    open::open_for(g, &p.purpose, &p.purpose_kind)
+}
+
+pub fn run(g: &Global, c: ExportCmd) -> Result<()> {
+    match c {
+        ExportCmd::Request {
+            collection,
+            companies,
+            departments,
+            fields,
+            format: f,
+            recipient,
+            expires_days,
+            downloads,
+            dispose_days,
+            purpose,
+        } => {
+            let spec = ExportSpec {
+                collection,
+                companies: companies.into_iter().collect(),
+                departments: departments.into_iter().collect(),
+                fields,
+                format: format(f),
+                recipient,
+                expires_at: kura::store::now() + expires_days.clamp(0, 365) * 86_400,
+                max_downloads: downloads,
+                dispose_within_days: dispose_days,
+            };
+            let s = session(g, &purpose)?;
+            let e = s.vault.request_export(&s.access, &spec)?;
+            println!("{}", e.id);
+            eprintln!("requested; a supervisor other than you approves it with `kura export approve {}`", e.id);
+            s.close()
+        }
+        ExportCmd::Approve { id, purpose } => {
+            let s = session(g, &purpose)?;
+            show(&s.vault.decide_export(&s.access, &id, true, "")?);
+            s.close()
+        }
+        ExportCmd::Deny { id, reason, purpose } => {
+            let s = session(g, &purpose)?;
+            show(&s.vault.decide_export(&s.access, &id, false, &reason)?);
+            s.close()
+        }
+        ExportCmd::Dispose { id, purpose } => {
+            let s = session(g, &purpose)?;
+            show(&s.vault.attest_disposal(&s.access, &id)?);
+            s.close()
+        }
+        ExportCmd::List { json, purpose } => {
+            let s = session(g, &purpose)?;
+            let all = s.vault.exports(&s.access)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&all)?);
+            } else if all.is_empty() {
+                println!("no exports");
+            }
+            if !json {
+                all.iter().for_each(show);
+            }
+            s.close()
+        }
+        ExportCmd::Overdue { purpose } => {
+            let s = session(g, &purpose)?;
+            let overdue = s.vault.overdue_disposals(&s.access, kura::store::now())?;
+            if overdue.is_empty() {
+                println!("no disposal is overdue");
+            }
+            overdue.iter().for_each(show);
+            s.close()
+        }
+    }
+}

@@ -29,6 +29,7 @@ pub mod mask;
 pub mod normalize;
 pub mod policy;
 pub mod principal;
+pub mod render;
 pub mod scan;
 pub mod schema;
 pub mod store;

@@ -19,6 +19,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod canary;
 pub mod card;
 pub mod crypto;
 pub mod generate;

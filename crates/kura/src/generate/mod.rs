@@ -27,7 +27,7 @@ mod corporate;
 pub mod staff;
 // Tables are laid out by hand, several short entries to a line.
 #[rustfmt::skip]
-mod data;
+pub(crate) mod data;
 
 use std::io::{self, Write};
 

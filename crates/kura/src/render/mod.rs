@@ -12,9 +12,10 @@
 //!   encoding), CRLF line ends, a header line, empty field for a missing value.
 //! - [`Format::CsvShiftJis`]: the same in Shift_JIS as Japanese Excel reads and writes it (CP932 / Windows-31J,
 //!   including the NEC and IBM extensions, e.g. `①`, `㈱`, `髙`), without BOM. A value with a character CP932
-//!   cannot hold (e.g. `𠮷`, emoji, accented Latin) is refused with [`Error::Unrepresentable`], naming the row
-//!   and column but never the value; nothing is replaced silently, because a `?` in an address would make the
-//!   file quietly wrong.
+//!   cannot hold (e.g. `𠮷`, emoji, accented Latin; also `¥`, `‾` and U+2212 `−`, which the encoder would write
+//!   as `\`, `~` and `－`) is refused with [`Error::Unrepresentable`], naming the row and column but never the
+//!   value; nothing is replaced silently, because a `?` in an address would make the file quietly wrong. A
+//!   Shift_JIS file therefore reads back to exactly the values given.
 //! - [`Format::Xlsx`]: one worksheet `export`, the header in bold and frozen, every value a text cell (postal
 //!   codes and phone numbers keep their leading zeros; a value starting with `=` stays text and is never a
 //!   formula).

@@ -138,6 +138,19 @@ pub enum ExportCmd {
         #[command(flatten)]
         purpose: PurposeArg,
     },
+    /// Download an approved export to a file (its requester; counted, logged with the file's digest).
+    Download {
+        /// Export id.
+        id: String,
+        /// Where to write it (must not exist) [default: export-<id>.<csv|xlsx|pdf>].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Font for mailing labels [default: IPAex Gothic from Debian's `fonts-ipaexfont`].
+        #[arg(long)]
+        font: Option<PathBuf>,
+        #[command(flatten)]
+        purpose: PurposeArg,
+    },
     /// Attest that every copy of an export was destroyed (its requester).
     Dispose {
         /// Export id.

@@ -33,6 +33,17 @@ fn show(e: &Export) {
     );
 }
 
+/// A new file readable by its owner only; an existing file is never replaced.
+fn create_new(path: &std::path::Path) -> Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| anyhow::anyhow!("cannot create `{}` (kura never overwrites a file): {e}", path.display()))
+}
+
 fn session(g: &Global, p: &PurposeArg) -> Result<open::Session> {
     open::open_for(g, &p.purpose, &p.purpose_kind)
 }
@@ -76,6 +87,46 @@ pub fn run(g: &Global, c: ExportCmd) -> Result<()> {
         ExportCmd::Deny { id, reason, purpose } => {
             let s = session(g, &purpose)?;
             show(&s.vault.decide_export(&s.access, &id, false, &reason)?);
+            s.close()
+        }
+        ExportCmd::Download { id, out, font, purpose } => {
+            let mut options = kura::render::Options::default();
+            if let Some(font) = font {
+                options.labels.font = font;
+            }
+            let s = session(g, &purpose)?;
+            // The file is created before the download counts, so a path that cannot be written costs nothing.
+            let path = match out {
+                Some(p) => p,
+                None => {
+                    let e = s.vault.exports(&s.access)?.into_iter().find(|e| e.id == id);
+                    let ext = match e.map(|e| e.spec.format) {
+                        Some(Format::Xlsx) => "xlsx",
+                        Some(Format::Labels) => "pdf",
+                        _ => "csv",
+                    };
+                    std::path::PathBuf::from(format!("export-{id}.{ext}"))
+                }
+            };
+            let mut f = create_new(&path)?;
+            let file = match s.vault.export_file(&s.access, &id, &options) {
+                Ok(file) => file,
+                Err(e) => {
+                    drop(f);
+                    let _ = std::fs::remove_file(&path);
+                    return Err(e.into());
+                }
+            };
+            std::io::Write::write_all(&mut f, &file.bytes)?;
+            f.sync_all()?;
+            println!("{}", path.display());
+            eprintln!(
+                "{} records, sha256 {} (in the access log); download {} of {}; attest disposal with `kura export dispose {id}`",
+                file.records,
+                file.digest,
+                file.export.downloads.len(),
+                file.export.spec.max_downloads
+            );
             s.close()
         }
         ExportCmd::Dispose { id, purpose } => {

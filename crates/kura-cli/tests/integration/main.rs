@@ -3,6 +3,7 @@
 
 mod audit;
 mod crash;
+mod exports;
 mod serve;
 
 use std::path::{Path, PathBuf};

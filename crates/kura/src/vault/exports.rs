@@ -142,19 +142,35 @@ impl Export {
 }
 
 /// One exported row: the requested fields' values in order.
-pub type Row = Vec<Option<super::Plain>>;
+type Row = Vec<Option<super::Plain>>;
 
-/// The rows of a download, in the requested field order (values as the export shows them).
-#[derive(Debug, Clone)]
-pub struct ExportRows {
+/// A downloaded export file.
+#[derive(Clone)]
+pub struct ExportFile {
     /// The export after this download was counted.
     pub export: Export,
-    /// Field names.
-    pub header: Vec<String>,
-    /// Record ids, in row order.
-    pub ids: Vec<RecordId>,
-    /// Values.
-    pub rows: Vec<Row>,
+    /// The file.
+    pub bytes: Vec<u8>,
+    /// SHA-256 of the file, hex (as in the manifest).
+    pub digest: String,
+    /// File name extension (`csv`, `xlsx`, `pdf`).
+    pub extension: &'static str,
+    /// Media type.
+    pub media_type: &'static str,
+    /// Records in the file.
+    pub records: usize,
+}
+
+impl std::fmt::Debug for ExportFile {
+    // The bytes are personal data.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExportFile")
+            .field("export", &self.export.id)
+            .field("len", &self.bytes.len())
+            .field("digest", &self.digest)
+            .field("records", &self.records)
+            .finish()
+    }
 }
 
 /// An export step was refused or failed; nothing changed.
@@ -182,6 +198,9 @@ pub enum ExportError {
     /// Storage.
     #[error(transparent)]
     Store(#[from] store::Error),
+    /// The rows could not be written in the export's format (the message names row and column, no value).
+    #[error(transparent)]
+    Render(crate::render::Error),
     /// The log refused the entry; nothing changed.
     #[error(transparent)]
     Log(#[from] audit::log::AppendError),
@@ -390,10 +409,16 @@ impl Vault {
         )
     }
 
-    /// Downloads an approved export's rows: the requester only, before expiry, within the download count, and
-    /// decided by the policy again now. The download and its manifest (every record, by commitment) are in the
-    /// log before the rows are returned; the file digest is committed by [`Vault::commit_manifest`].
-    pub fn export_rows(&self, access: &Access, id: &str) -> Result<ExportRows, ExportError> {
+    /// Downloads an approved export as a file: the requester only, before expiry, within the download count,
+    /// and decided by the policy again now. The rows are rendered in the export's format; the manifest (every
+    /// record by commitment, and the file's SHA-256) and the download are in the log before the file is
+    /// returned.
+    pub fn export_file(
+        &self,
+        access: &Access,
+        id: &str,
+        options: &crate::render::Options,
+    ) -> Result<ExportFile, ExportError> {
         let (e, _) = self.load_export(id)?;
         let c = self.collection(&e.spec.collection)?;
         let now = store::now();
@@ -412,19 +437,31 @@ impl Vault {
             return Err(self.refuse_export(access, &e, why));
         }
         let (ids, rows) = self.select_rows(&c, &e.spec)?;
+        let table_rows: Vec<Vec<Option<String>>> =
+            rows.iter().map(|r| r.iter().map(|v| v.as_ref().map(|p| p.expose().to_owned())).collect()).collect();
+        let format = match e.spec.format {
+            Format::CsvUtf8 => crate::render::Format::CsvUtf8,
+            Format::CsvShiftJis => crate::render::Format::CsvShiftJis,
+            Format::Xlsx => crate::render::Format::Xlsx,
+            Format::Labels => crate::render::Format::Labels,
+        };
+        let mut options = options.clone();
+        options.created = Some(e.requested_at);
+        let rendered =
+            match crate::render::render(format, crate::render::Table::new(&e.spec.fields, &table_rows), &options) {
+                Ok(r) => r,
+                Err(err) => {
+                    let entry = self.export_entry(access, &e, Outcome::Fail, format!("not rendered: {err}"));
+                    self.log(vec![entry])?;
+                    return Err(ExportError::Render(err));
+                }
+            };
+        let digest = rendered.digest.to_string();
+        let parts = ids.len().div_ceil(audit::MAX_SUBJECTS).max(1);
         let mut manifest = Vec::new();
         for (n, chunk) in ids.chunks(audit::MAX_SUBJECTS).enumerate() {
-            let mut entry = self.export_entry(
-                access,
-                &e,
-                Outcome::Allow,
-                format!(
-                    "manifest part {} of {}: {} records",
-                    n + 1,
-                    ids.len().div_ceil(audit::MAX_SUBJECTS),
-                    chunk.len()
-                ),
-            );
+            let detail = format!("manifest part {} of {parts}: {} records, file sha256 {digest}", n + 1, chunk.len());
+            let mut entry = self.export_entry(access, &e, Outcome::Allow, detail);
             entry.subjects = chunk.iter().map(|id| c.committer.commit(*id)).collect();
             manifest.push(entry);
         }
@@ -438,44 +475,33 @@ impl Vault {
                 if e.downloads.len() >= max {
                     return Err(ExportError::State("the export has no downloads left".to_owned()));
                 }
-                e.downloads.push(Download { by: who.clone(), at: store::now(), records: count, digest: String::new() });
-                Ok(format!("download {} of {}: {count} records", e.downloads.len(), e.spec.max_downloads))
+                e.downloads.push(Download {
+                    by: who.clone(),
+                    at: store::now(),
+                    records: count,
+                    digest: digest.clone(),
+                });
+                Ok(format!(
+                    "download {} of {}: {count} records, file sha256 {digest}",
+                    e.downloads.len(),
+                    e.spec.max_downloads
+                ))
             },
             access,
         )?;
-        Ok(ExportRows { export, header: e.spec.fields.clone(), ids, rows })
-    }
-
-    /// Commits the digest of the file made from a download's rows to the log and the export's record, before
-    /// the file is handed out.
-    pub fn commit_manifest(&self, access: &Access, id: &str, digest: &str) -> Result<Export, ExportError> {
-        if digest.len() != 64 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(ExportError::Invalid("a file digest is 64 hex digits (SHA-256)".to_owned()));
-        }
-        let who = access.principal().to_owned();
-        let digest = digest.to_ascii_lowercase();
-        self.change_export(
-            id,
-            &|e| {
-                let last = e
-                    .downloads
-                    .last_mut()
-                    .filter(|d| d.by == who && d.digest.is_empty())
-                    .ok_or_else(|| ExportError::State("no download waiting for its file digest".to_owned()))?;
-                last.digest.clone_from(&digest);
-                Ok(format!("file sha256 {digest}"))
-            },
-            access,
-        )
+        Ok(ExportFile {
+            export,
+            bytes: rendered.bytes,
+            digest,
+            extension: format.extension(),
+            media_type: format.media_type(),
+            records: count,
+        })
     }
 
     /// The records and values of an export: the selected companies' records (found through the scope field's
     /// blind index), filtered by department, the requested fields in order.
-    fn select_rows(
-        &self,
-        c: &Loaded,
-        spec: &ExportSpec,
-    ) -> Result<(Vec<RecordId>, Vec<Row>), ExportError> {
+    fn select_rows(&self, c: &Loaded, spec: &ExportSpec) -> Result<(Vec<RecordId>, Vec<Row>), ExportError> {
         let scope = c.schema.fields.iter().find(|f| f.scope).map(|f| f.name.clone()).unwrap_or_default();
         let dept = c.schema.fields.iter().position(|f| f.kind == FieldType::Department);
         let positions: Vec<usize> = spec.fields.iter().filter_map(|f| c.schema.position(f)).collect();

@@ -74,22 +74,33 @@ fn exports_need_a_second_person_and_run_out() {
         let e = vault.request_export(&lead, &spec(&company, 3600, 1)).unwrap();
         assert_eq!(e.state, State::Requested);
         // Not downloadable before approval; the requester cannot approve; an operator cannot either.
-        assert!(matches!(vault.export_rows(&lead, &e.id), Err(ExportError::Denied(_))));
+        assert!(matches!(
+            vault.export_file(&lead, &e.id, &kura::render::Options::default()),
+            Err(ExportError::Denied(_))
+        ));
         assert!(matches!(vault.decide_export(&lead, &e.id, true, ""), Err(ExportError::Denied(_))));
         assert!(matches!(vault.decide_export(&operator, &e.id, true, ""), Err(ExportError::Denied(_))));
         let approved = vault.decide_export(&other_lead, &e.id, true, "").unwrap();
         assert_eq!((approved.state, approved.decided_by.as_deref()), (State::Approved, Some("other-lead")));
-        // Only the requester downloads, once.
-        assert!(matches!(vault.export_rows(&other_lead, &e.id), Err(ExportError::Denied(_))));
-        let got = vault.export_rows(&lead, &e.id).unwrap();
-        assert_eq!(got.rows.len(), expected);
-        assert_eq!(got.header, ["employee_id", "user_name", "mobile"]);
-        let names: BTreeSet<&str> = got.rows.iter().filter_map(|r| r[1].as_ref().map(|v| v.expose())).collect();
-        assert!(people.iter().filter(|p| p["company"] == company).all(|p| names.contains(p["user_name"].as_str())));
-        let digest = "ab".repeat(32);
-        assert_eq!(vault.commit_manifest(&lead, &e.id, &digest).unwrap().downloads[0].digest, digest);
-        assert!(matches!(vault.export_rows(&lead, &e.id), Err(ExportError::Denied(_))));
-        // The manifest names every record; each step is in the log.
+        // Only the requester downloads, once; the file is CSV (UTF-8 with BOM) of the company's people.
+        let opts = kura::render::Options::default();
+        assert!(matches!(vault.export_file(&other_lead, &e.id, &opts), Err(ExportError::Denied(_))));
+        let file = vault.export_file(&lead, &e.id, &opts).unwrap();
+        assert_eq!((file.records, file.extension), (expected, "csv"));
+        let text = std::str::from_utf8(&file.bytes).unwrap().strip_prefix('\u{feff}').unwrap().to_owned();
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        assert_eq!(r.headers().unwrap().iter().collect::<Vec<_>>(), ["employee_id", "user_name", "mobile"]);
+        let names: BTreeSet<String> = r.records().map(|x| x.unwrap()[1].to_owned()).collect();
+        assert_eq!(names.len(), expected);
+        assert!(people.iter().filter(|p| p["company"] == company).all(|p| names.contains(&p["user_name"])));
+        use sha2::Digest;
+        let digest = hex::encode(sha2::Sha256::digest(&file.bytes));
+        assert_eq!(
+            (file.digest.as_str(), file.export.downloads[0].digest.as_str()),
+            (digest.as_str(), digest.as_str())
+        );
+        assert!(matches!(vault.export_file(&lead, &e.id, &opts), Err(ExportError::Denied(_))));
+        // The manifest names every record and the file's digest; each step is in the log.
         let entries = export_entries(&vault);
         let manifest: usize = entries.iter().filter(|x| x.detail.contains("manifest")).map(|x| x.subjects.len()).sum();
         assert_eq!(manifest, expected);
@@ -108,7 +119,10 @@ fn exports_need_a_second_person_and_run_out() {
         // A denied export stays denied.
         let d = vault.request_export(&lead, &spec(&company, 3600, 2)).unwrap();
         assert_eq!(vault.decide_export(&other_lead, &d.id, false, "TICKET-9").unwrap().state, State::Denied);
-        assert!(matches!(vault.export_rows(&lead, &d.id), Err(ExportError::Denied(_))));
+        assert!(matches!(
+            vault.export_file(&lead, &d.id, &kura::render::Options::default()),
+            Err(ExportError::Denied(_))
+        ));
         assert_eq!(vault.exports(&officer).unwrap().len(), 2);
         assert!(vault.exports(&operator).unwrap().is_empty());
     }
@@ -128,7 +142,7 @@ fn an_expired_export_cannot_be_downloaded() {
     let e = vault.request_export(&lead, &spec(&company, 2, 3)).unwrap();
     vault.decide_export(&other, &e.id, true, "").unwrap();
     std::thread::sleep(std::time::Duration::from_millis(2_100));
-    match vault.export_rows(&lead, &e.id) {
+    match vault.export_file(&lead, &e.id, &kura::render::Options::default()) {
         Err(ExportError::Denied(why)) => assert!(why.contains("expired"), "{why}"),
         other => panic!("expired export downloaded: {other:?}"),
     }

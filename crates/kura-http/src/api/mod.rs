@@ -5,6 +5,7 @@
 
 mod audit;
 mod errors;
+mod exports;
 mod policy;
 mod principals;
 mod records;
@@ -44,7 +45,8 @@ pub fn routes(state: ApiState) -> OpenApiRouter {
         .merge(records::routes(state.clone()))
         .merge(principals::routes(state.clone()))
         .merge(policy::routes(state.clone()))
-        .merge(audit::routes(state))
+        .merge(audit::routes(state.clone()))
+        .merge(exports::routes(state))
 }
 
 /// Bearer tokens checked by the vault: services' API tokens and people's session tokens. Every check is

@@ -810,3 +810,49 @@ async fn the_rate_limit_counts_per_principal() {
     let reads = w.log().iter().filter(|e| e.action == Action::Read && e.principal == "desk-a").count();
     assert_eq!(reads, 2);
 }
+
+#[tokio::test]
+async fn exports_go_through_four_eyes_and_the_file_matches_its_logged_digest() {
+    let w = World::new();
+    let app = w.app(&config());
+    let company = w.company(w.a);
+    let scopes = ["exports:request", "exports:approve", "records:read"];
+    let lead = w.service("lead", Role::Supervisor, std::slice::from_ref(&company), &scopes);
+    let second = w.service("second", Role::Supervisor, std::slice::from_ref(&company), &scopes);
+    let operator = w.service("desk", Role::Operator, std::slice::from_ref(&company), &scopes);
+    let body = json!({
+        "collection": C, "companies": [company], "fields": ["user_name", "mobile"], "format": "csv-utf8",
+        "recipient": "desk-1", "expires_days": 2, "max_downloads": 1, "dispose_within_days": 7
+    });
+    // Operators do not export; a bad format is refused before anything.
+    let r = req("POST", "/v1/exports").token(&operator).purpose("MAIL-1").json(body.clone()).send(&app).await;
+    assert_eq!((r.status.as_u16(), r.json["error"]["code"].as_str()), (403, Some("denied")));
+    let mut bad = body.clone();
+    bad["format"] = json!("docx");
+    let r = req("POST", "/v1/exports").token(&lead).purpose("MAIL-1").json(bad).send(&app).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    let r = req("POST", "/v1/exports").token(&lead).purpose("MAIL-1").json(body).send(&app).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.json["id"].as_str().unwrap().to_owned();
+    // The requester cannot approve; another supervisor does; only the requester downloads, once.
+    let approve = format!("/v1/exports/{id}/approve");
+    let r = req("POST", &approve).token(&lead).purpose("MAIL-1").send(&app).await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    let r = req("POST", &approve).token(&second).purpose("MAIL-1").send(&app).await;
+    assert_eq!((r.status.as_u16(), r.json["state"].as_str()), (200, Some("approved")), "{}", r.text);
+    let file = format!("/v1/exports/{id}/file");
+    let r = req("GET", &file).token(&second).purpose("MAIL-1").send(&app).await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    let r = req("GET", &file).token(&lead).purpose("MAIL-1").send(&app).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let expected = w.people.iter().filter(|p| p["company"] == company).count();
+    assert_eq!(r.text.lines().count(), expected + 1, "{}", r.text);
+    assert!(r.text.contains(&w.people[w.a]["user_name"]));
+    use sha2::Digest;
+    let digest = format!("{:x}", sha2::Sha256::digest(r.text.as_bytes()));
+    assert!(w.log().iter().any(|e| e.detail.contains(&format!("file sha256 {digest}"))));
+    let r = req("GET", &file).token(&lead).purpose("MAIL-1").send(&app).await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    let r = req("POST", &format!("/v1/exports/{id}/disposal")).token(&lead).purpose("MAIL-1").send(&app).await;
+    assert_eq!((r.status.as_u16(), r.json["state"].as_str()), (200, Some("disposed")), "{}", r.text);
+}

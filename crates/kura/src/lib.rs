@@ -22,6 +22,7 @@ pub mod auth;
 pub mod canary;
 pub mod card;
 pub mod crypto;
+pub mod fingerprint;
 pub mod generate;
 pub mod id;
 pub mod import;

@@ -118,6 +118,9 @@ pub enum ExportCmd {
         /// Days after expiry by which its disposal must be attested (1 to 90).
         #[arg(long, default_value_t = 7)]
         dispose_days: u32,
+        /// Canary records mixed into the file (1 to 20).
+        #[arg(long, default_value_t = 1)]
+        canaries: u32,
         #[command(flatten)]
         purpose: PurposeArg,
     },
@@ -165,6 +168,12 @@ pub enum ExportCmd {
         json: bool,
         #[command(flatten)]
         purpose: PurposeArg,
+    },
+    /// Set the contact points the organisation controls for canaries (TOML: phones, e-mail domains, mail
+    /// drops, card BINs; administrators). Exports are approved only once these exist.
+    Pools {
+        /// The pools file.
+        file: PathBuf,
     },
     /// List exports whose disposal is overdue, logging an alert for each (security officers, auditors).
     Overdue {

@@ -60,6 +60,7 @@ pub fn run(g: &Global, c: ExportCmd) -> Result<()> {
             expires_days,
             downloads,
             dispose_days,
+            canaries,
             purpose,
         } => {
             let spec = ExportSpec {
@@ -72,6 +73,7 @@ pub fn run(g: &Global, c: ExportCmd) -> Result<()> {
                 expires_at: kura::store::now() + expires_days.clamp(0, 365) * 86_400,
                 max_downloads: downloads,
                 dispose_within_days: dispose_days,
+                canaries,
             };
             let s = session(g, &purpose)?;
             let e = s.vault.request_export(&s.access, &spec)?;
@@ -145,6 +147,14 @@ pub fn run(g: &Global, c: ExportCmd) -> Result<()> {
             if !json {
                 all.iter().for_each(show);
             }
+            s.close()
+        }
+        ExportCmd::Pools { file } => {
+            let text =
+                std::fs::read_to_string(&file).map_err(|e| anyhow::anyhow!("cannot read `{}`: {e}", file.display()))?;
+            let s = open::open(g, "canary pools")?;
+            s.vault.set_canary_pools(&s.access, &text)?;
+            println!("canary pools set from `{}`", file.display());
             s.close()
         }
         ExportCmd::Overdue { purpose } => {

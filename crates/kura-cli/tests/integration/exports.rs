@@ -13,6 +13,14 @@ fn exports_are_requested_approved_by_another_and_listed() {
     let csv = env.path("people.csv");
     env.ok(&["generate", "corporate", "--companies", "3", "--employees", "30", "--seed", "2", "--out", s(&csv)]);
     env.ok(&["import", "corporate-mobile", s(&csv)]);
+    let pools = env.path("pools.toml");
+    std::fs::write(
+        &pools,
+        "phones = [\"090-0000-2001\", \"090-0000-2002\"]\n[email]\ndomains = [\"mail.canary-example.jp\"]\n\
+         [[mail_drop]]\npostal_code = \"100-0005\"\naddress = \"東京都千代田区丸の内1-2-3 丸の内ビル 301号室\"\n",
+    )
+    .unwrap();
+    env.ok(&["export", "pools", s(&pools)]);
     let company = companies(&csv).remove(0);
     let lead = env.person("lead", "supervisor", std::slice::from_ref(&company));
     let second = env.person("second", "supervisor", std::slice::from_ref(&company));
@@ -58,7 +66,7 @@ fn exports_are_requested_approved_by_another_and_listed() {
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(text.starts_with("\u{feff}user_name,company_address"), "{text}");
     let expected = crate::csv_rows(&csv).iter().filter(|r| r["company"] == company).count();
-    assert_eq!(text.lines().count(), expected + 1);
+    assert_eq!(text.lines().count(), expected + 2, "the company's people, one canary and the header");
     let again = env.path("again.csv");
     env.fails(&["export", "download", &id, "--out", s(&again), "--purpose", "MAIL-2"], 7);
     env.fails(&["export", "download", &id, "--out", s(&out), "--purpose", "MAIL-2"], 1);

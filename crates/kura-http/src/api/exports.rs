@@ -72,6 +72,9 @@ pub struct NewExport {
     /// Days after expiry by which disposal must be attested (1 to 90).
     #[schema(minimum = 1, maximum = 90)]
     pub dispose_within_days: u32,
+    /// Canary records mixed into the file (1 to 20; default 1).
+    #[schema(minimum = 1, maximum = 20)]
+    pub canaries: Option<u32>,
 }
 
 /// An export and its history.
@@ -171,6 +174,7 @@ async fn request(
         expires_at: kura::store::now() + i64::from(body.expires_days) * 86_400,
         max_downloads: body.max_downloads,
         dispose_within_days: body.dispose_within_days,
+        canaries: body.canaries.unwrap_or(1),
     };
     let e = blocking(move || {
         let a = access(&s.vault, &caller, &purpose)?;

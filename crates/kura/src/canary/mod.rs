@@ -144,7 +144,7 @@ impl ContactKind {
 }
 
 /// One synthetic person for one export.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Canary {
     /// Its id, listed in the export's manifest.
     pub id: CanaryId,

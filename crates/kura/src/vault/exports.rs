@@ -67,6 +67,13 @@ pub struct ExportSpec {
     pub max_downloads: u32,
     /// Days after expiry by which disposal must be attested.
     pub dispose_within_days: u32,
+    /// Canary records mixed into the file (1 to 20).
+    #[serde(default = "one")]
+    pub canaries: u32,
+}
+
+fn one() -> u32 {
+    1
 }
 
 /// Where a request stands.
@@ -126,6 +133,9 @@ pub struct Export {
     pub downloads: Vec<Download>,
     /// When disposal was attested.
     pub disposed_at: Option<i64>,
+    /// The export's own canaries (synthetic people registered to it at approval), mixed into every download.
+    #[serde(default)]
+    pub canaries: Vec<crate::canary::Canary>,
 }
 
 impl Export {
@@ -213,8 +223,17 @@ impl From<super::gate::Denied> for ExportError {
 }
 
 fn ad(id: &str) -> Vec<u8> {
-    crypto::context("kura/document/v1", &[KIND.as_bytes(), id.as_bytes()])
+    doc_ad(KIND, id)
 }
+
+fn doc_ad(kind: &str, id: &str) -> Vec<u8> {
+    crypto::context("kura/document/v1", &[kind.as_bytes(), id.as_bytes()])
+}
+
+/// The document kind of the canary pools and registry.
+const CANARY_KIND: &str = "canary";
+const POOLS_ID: &str = "pools";
+const REGISTRY_ID: &str = "registry";
 
 impl Vault {
     fn seal_export(&self, e: &Export) -> Result<Vec<u8>, ExportError> {
@@ -306,6 +325,9 @@ impl Vault {
         if !(1..=10).contains(&spec.max_downloads) {
             return Err(ExportError::Invalid("downloads must be 1 to 10".to_owned()));
         }
+        if !(1..=20).contains(&spec.canaries) {
+            return Err(ExportError::Invalid("canaries must be 1 to 20 per export".to_owned()));
+        }
         if !(1..=90).contains(&spec.dispose_within_days) {
             return Err(ExportError::Invalid("disposal must be due within 1 to 90 days of expiry".to_owned()));
         }
@@ -329,6 +351,7 @@ impl Vault {
             reason: String::new(),
             downloads: Vec::new(),
             disposed_at: None,
+            canaries: Vec::new(),
         };
         if !access.has_scope("exports:request") {
             return Err(self.refuse_export(access, &e, "this token lacks the scope `exports:request`".to_owned()));
@@ -391,6 +414,7 @@ impl Vault {
         if !reason.is_empty() && !super::reference_ok(reason) {
             return Err(ExportError::Invalid("the reason must be a reference, not free text".to_owned()));
         }
+        let canaries = if approve { self.make_canaries(&c, &e)? } else { Vec::new() };
         let who = access.principal().to_owned();
         let reason = reason.to_owned();
         self.change_export(
@@ -399,11 +423,17 @@ impl Vault {
                 if e.state != State::Requested {
                     return Err(ExportError::State("the export was decided meanwhile".to_owned()));
                 }
+                e.canaries.clone_from(&canaries);
                 e.state = if approve { State::Approved } else { State::Denied };
                 e.decided_by = Some(who.clone());
                 e.decided_at = Some(store::now());
                 e.reason.clone_from(&reason);
-                Ok(if approve { "approved".to_owned() } else { format!("denied ({reason})") })
+                Ok(if approve {
+                    let ids: Vec<&str> = canaries.iter().map(|c| c.id.as_str()).collect();
+                    format!("approved; canaries {}", ids.join(", "))
+                } else {
+                    format!("denied ({reason})")
+                })
             },
             access,
         )
@@ -437,8 +467,35 @@ impl Vault {
             return Err(self.refuse_export(access, &e, why));
         }
         let (ids, rows) = self.select_rows(&c, &e.spec)?;
-        let table_rows: Vec<Vec<Option<String>>> =
-            rows.iter().map(|r| r.iter().map(|v| v.as_ref().map(|p| p.expose().to_owned())).collect()).collect();
+        // Every value in a notation chosen by the export's fingerprint code (each normalises to the stored
+        // canonical form), the export's canaries at positions keyed by its secret.
+        let fields: Vec<(&str, FieldType, usize)> = e
+            .spec
+            .fields
+            .iter()
+            .filter_map(|f| c.schema.position(f).and_then(|p| c.schema.fields.get(p).map(|d| (f.as_str(), d.kind, p))))
+            .collect();
+        let fp =
+            crate::fingerprint::Fingerprinter::new(&self.auth_key()?, crate::fingerprint::ExportId::new(e.id.clone()))
+                .map_err(|err| ExportError::Invalid(err.to_string()))?;
+        let real: Vec<Vec<Option<String>>> = rows
+            .iter()
+            .zip(&ids)
+            .map(|(r, id)| {
+                r.iter()
+                    .zip(&fields)
+                    .map(|(v, (name, kind, _))| v.as_ref().map(|p| fp.render(id, name, *kind, p.expose())))
+                    .collect()
+            })
+            .collect();
+        let fake: Vec<Vec<Option<String>>> = e
+            .canaries
+            .iter()
+            .map(|k| fields.iter().map(|(_, _, p)| k.row.get(*p).filter(|v| !v.is_empty()).cloned()).collect())
+            .collect();
+        let export_id = crate::canary::ExportId::new(e.id.clone());
+        let secret = self.export_secret(&e.id)?;
+        let table_rows = crate::canary::interleave(real, fake, &mut crate::canary::placement_rng(&secret, &export_id));
         let format = match e.spec.format {
             Format::CsvUtf8 => crate::render::Format::CsvUtf8,
             Format::CsvShiftJis => crate::render::Format::CsvShiftJis,
@@ -460,7 +517,14 @@ impl Vault {
         let parts = ids.len().div_ceil(audit::MAX_SUBJECTS).max(1);
         let mut manifest = Vec::new();
         for (n, chunk) in ids.chunks(audit::MAX_SUBJECTS).enumerate() {
-            let detail = format!("manifest part {} of {parts}: {} records, file sha256 {digest}", n + 1, chunk.len());
+            let canaries: Vec<&str> = e.canaries.iter().map(|k| k.id.as_str()).collect();
+            let detail = format!(
+                "manifest part {} of {parts}: {} records, file sha256 {digest}, notation fingerprint v1 keyed by the \
+                 export id, canaries {}",
+                n + 1,
+                chunk.len(),
+                canaries.join(", ")
+            );
             let mut entry = self.export_entry(access, &e, Outcome::Allow, detail);
             entry.subjects = chunk.iter().map(|id| c.committer.commit(*id)).collect();
             manifest.push(entry);
@@ -497,6 +561,107 @@ impl Vault {
             media_type: format.media_type(),
             records: count,
         })
+    }
+
+    /// The secret keying an export's canaries and their placement (derived from the vault's authentication key).
+    fn export_secret(&self, id: &str) -> Result<Vec<u8>, ExportError> {
+        use hmac::Mac;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(self.auth_key()?.expose())
+            .map_err(|_| ExportError::Invalid("key length".to_owned()))?;
+        mac.update(b"kura/export-secret/v1\0");
+        mac.update(id.as_bytes());
+        Ok(mac.finalize().into_bytes().to_vec())
+    }
+
+    /// The organisation's canary contact points (`kura canary pools`); approvals are refused until they exist.
+    fn canary_pools(&self) -> Result<crate::canary::Pools, ExportError> {
+        let Some(sealed) = self.store.document(CANARY_KIND, POOLS_ID)? else {
+            return Err(ExportError::State(
+                "no canary pools are configured: every export carries canaries (see `kura export pools`)".to_owned(),
+            ));
+        };
+        let text = crypto::open(&self.auth_key()?, &doc_ad(CANARY_KIND, POOLS_ID), &sealed)
+            .map_err(|_| ExportError::State("the canary pools do not open (altered in the database?)".to_owned()))?;
+        let text = String::from_utf8(text.to_vec())
+            .map_err(|_| ExportError::State("the canary pools are damaged".to_owned()))?;
+        crate::canary::Pools::from_toml(&text).map_err(|e| ExportError::Invalid(e.to_string()))
+    }
+
+    /// Sets the organisation's canary contact points from TOML (administrators); validated first, logged.
+    pub fn set_canary_pools(&self, access: &Access, text: &str) -> Result<(), ExportError> {
+        self.require_role(
+            access,
+            &[Role::Administrator],
+            "principals:admin",
+            Action::KeyChange,
+            "setting canary pools",
+        )?;
+        crate::canary::Pools::from_toml(text).map_err(|e| ExportError::Invalid(e.to_string()))?;
+        let mut entry = self.entry(access, Action::KeyChange, None, Outcome::Allow);
+        entry.detail = "canary pools replaced".to_owned();
+        self.log(vec![entry])?;
+        let sealed = crypto::seal(&self.auth_key()?, &doc_ad(CANARY_KIND, POOLS_ID), text.as_bytes())
+            .map_err(|e| ExportError::Invalid(e.to_string()))?;
+        for _ in 0..8 {
+            let previous = self.store.document(CANARY_KIND, POOLS_ID)?;
+            match self.store.put_document(CANARY_KIND, POOLS_ID, &sealed, previous.as_deref()) {
+                Err(store::Error::Conflict) => continue,
+                other => return Ok(other?),
+            }
+        }
+        Err(ExportError::State("too many concurrent changes; try again".to_owned()))
+    }
+
+    /// The canary registry (every canary of every export, by contact point) and its sealed bytes.
+    pub fn canary_registry(&self) -> Result<(crate::canary::Registry, Option<Vec<u8>>), ExportError> {
+        let Some(sealed) = self.store.document(CANARY_KIND, REGISTRY_ID)? else {
+            return Ok((crate::canary::Registry::new(), None));
+        };
+        let json = crypto::open(&self.auth_key()?, &doc_ad(CANARY_KIND, REGISTRY_ID), &sealed).map_err(|_| {
+            ExportError::State("the canary registry does not open (altered in the database?)".to_owned())
+        })?;
+        let registry = serde_json::from_slice(&json)
+            .map_err(|_| ExportError::State("the canary registry is damaged".to_owned()))?;
+        Ok((registry, Some(sealed)))
+    }
+
+    /// Makes and registers an export's canaries (at approval): imitating its real rows, on contact points no
+    /// other export uses.
+    fn make_canaries(&self, c: &Loaded, e: &Export) -> Result<Vec<crate::canary::Canary>, ExportError> {
+        let pools = self.canary_pools()?;
+        let all: Vec<String> = c.schema.fields.iter().map(|f| f.name.clone()).collect();
+        let (_, full) = self.select_rows(c, &ExportSpec { fields: all, ..e.spec.clone() })?;
+        let rows: Vec<crate::canary::Row> = full
+            .iter()
+            .map(|r| r.iter().map(|v| v.as_ref().map(|p| p.expose().to_owned()).unwrap_or_default()).collect())
+            .collect();
+        if rows.is_empty() {
+            return Err(ExportError::State("the selection holds no records".to_owned()));
+        }
+        let secret = self.export_secret(&e.id)?;
+        let export = crate::canary::ExportId::new(e.id.clone());
+        for _ in 0..8 {
+            let (mut registry, previous) = self.canary_registry()?;
+            let req = crate::canary::Request {
+                schema: &c.schema,
+                export: &export,
+                count: e.spec.canaries as usize,
+                secret: &secret,
+                rows: &rows,
+            };
+            let canaries =
+                crate::canary::make(&pools, &registry, &req).map_err(|err| ExportError::State(err.to_string()))?;
+            registry.register(&export, &canaries).map_err(|err| ExportError::State(err.to_string()))?;
+            let json = serde_json::to_vec(&registry).map_err(|err| ExportError::Invalid(err.to_string()))?;
+            let sealed = crypto::seal(&self.auth_key()?, &doc_ad(CANARY_KIND, REGISTRY_ID), &json)
+                .map_err(|err| ExportError::Invalid(err.to_string()))?;
+            match self.store.put_document(CANARY_KIND, REGISTRY_ID, &sealed, previous.as_deref()) {
+                Ok(()) => return Ok(canaries),
+                Err(store::Error::Conflict) => continue,
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Err(ExportError::State("too many concurrent changes; try again".to_owned()))
     }
 
     /// The records and values of an export: the selected companies' records (found through the scope field's

@@ -12,6 +12,22 @@ use crate::support::{backends, corporate_csv, custodian, rows};
 
 const C: &str = "corporate-mobile";
 
+/// Contact points the organisation controls, for canaries.
+pub const POOLS: &str = r#"
+phones = ["090-0000-1001", "090-0000-1002", "090-0000-1003", "090-0000-1004", "090-0000-1005", "090-0000-1006"]
+
+[email]
+domains = ["mail.canary-example.jp"]
+
+[[mail_drop]]
+postal_code = "100-0005"
+address = "東京都千代田区丸の内1-2-3 丸の内ビル 301号室"
+
+[[mail_drop]]
+postal_code = "530-0001"
+address = "大阪府大阪市北区梅田1-1-1 梅田ビル 502号室"
+"#;
+
 fn staff(vault: &Vault, name: &str, kind: Kind, role: Role, companies: &[&str]) -> Access {
     let p =
         Principal::new(name, kind, [role].into(), None, companies.iter().map(|c| (*c).to_owned()).collect()).unwrap();
@@ -30,6 +46,7 @@ fn spec(company: &str, expires_in: i64, downloads: u32) -> ExportSpec {
         expires_at: kura::store::now() + expires_in,
         max_downloads: downloads,
         dispose_within_days: 7,
+        canaries: 2,
     }
 }
 
@@ -80,7 +97,13 @@ fn exports_need_a_second_person_and_run_out() {
         ));
         assert!(matches!(vault.decide_export(&lead, &e.id, true, ""), Err(ExportError::Denied(_))));
         assert!(matches!(vault.decide_export(&operator, &e.id, true, ""), Err(ExportError::Denied(_))));
+        // Every export carries canaries: no approval before the organisation's contact points are configured.
+        assert!(matches!(vault.decide_export(&other_lead, &e.id, true, ""), Err(ExportError::State(_))));
+        assert!(matches!(vault.set_canary_pools(&operator, POOLS), Err(ExportError::Denied(_))));
+        assert!(matches!(vault.set_canary_pools(&custodian(), "phones = [\"x\"]"), Err(ExportError::Invalid(_))));
+        vault.set_canary_pools(&custodian(), POOLS).unwrap();
         let approved = vault.decide_export(&other_lead, &e.id, true, "").unwrap();
+        assert_eq!(approved.canaries.len(), 2);
         assert_eq!((approved.state, approved.decided_by.as_deref()), (State::Approved, Some("other-lead")));
         // Only the requester downloads, once; the file is CSV (UTF-8 with BOM) of the company's people.
         let opts = kura::render::Options::default();
@@ -90,9 +113,31 @@ fn exports_need_a_second_person_and_run_out() {
         let text = std::str::from_utf8(&file.bytes).unwrap().strip_prefix('\u{feff}').unwrap().to_owned();
         let mut r = csv::Reader::from_reader(text.as_bytes());
         assert_eq!(r.headers().unwrap().iter().collect::<Vec<_>>(), ["employee_id", "user_name", "mobile"]);
-        let names: BTreeSet<String> = r.records().map(|x| x.unwrap()[1].to_owned()).collect();
-        assert_eq!(names.len(), expected);
-        assert!(people.iter().filter(|p| p["company"] == company).all(|p| names.contains(&p["user_name"])));
+        let got: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+        assert_eq!(got.len(), expected + 2, "the company's people and two canaries");
+        // Every value is in a notation that normalises to the stored one (the fingerprint changes notation only).
+        let canon = |kind, v: &str| kura::normalize::canonical(kind, v).unwrap().to_string();
+        let stored: BTreeSet<String> = people
+            .iter()
+            .filter(|p| p["company"] == company)
+            .map(|p| canon(kura::schema::FieldType::Phone, &p["mobile"]))
+            .collect();
+        let (registry, _) = vault.canary_registry().unwrap();
+        let mut canaries = 0;
+        for row in &got {
+            let mobile = canon(kura::schema::FieldType::Phone, &row[2]);
+            match registry.lookup(&row[2]) {
+                Some(hit) => {
+                    assert_eq!(hit.export.as_str(), e.id);
+                    canaries += 1;
+                }
+                None => assert!(stored.contains(&mobile), "a real row's phone changed its canonical form"),
+            }
+        }
+        assert_eq!(canaries, 2);
+        // The file differs in notation from the stored values somewhere (the fingerprint is there).
+        let plain: BTreeSet<&str> = people.iter().map(|p| p["mobile"].as_str()).collect();
+        assert!(got.iter().any(|row| !plain.contains(&row[2]) && registry.lookup(&row[2]).is_none()));
         use sha2::Digest;
         let digest = hex::encode(sha2::Sha256::digest(&file.bytes));
         assert_eq!(
@@ -139,6 +184,7 @@ fn an_expired_export_cannot_be_downloaded() {
     let company = rows(&csv)[0]["company"].clone();
     let lead = staff(&vault, "lead", Kind::Employee, Role::Supervisor, &[&company]);
     let other = staff(&vault, "other", Kind::Employee, Role::Supervisor, &[&company]);
+    vault.set_canary_pools(&custodian(), POOLS).unwrap();
     let e = vault.request_export(&lead, &spec(&company, 2, 3)).unwrap();
     vault.decide_export(&other, &e.id, true, "").unwrap();
     std::thread::sleep(std::time::Duration::from_millis(2_100));

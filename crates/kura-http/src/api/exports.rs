@@ -208,10 +208,21 @@ async fn approve(
     purpose: Purpose,
     p: Params,
 ) -> Result<Json<ExportOut>, ApiError> {
+    step(s, caller, purpose, p, |v, a, id| v.decide_export(a, id, true, "")).await
+}
+
+/// One workflow step on the export named in the path, as the caller, on a blocking thread.
+async fn step(
+    s: ApiState,
+    caller: Caller,
+    purpose: Purpose,
+    p: Params,
+    f: impl FnOnce(&kura::Vault, &kura::Access, &str) -> Result<Export, ExportError> + Send + 'static,
+) -> Result<Json<ExportOut>, ApiError> {
     let id = p.get("id")?.to_owned();
     let e = blocking(move || {
         let a = access(&s.vault, &caller, &purpose)?;
-        Ok(s.vault.decide_export(&a, &id, true, "")?)
+        Ok(f(&s.vault, &a, &id)?)
     })
     .await?;
     Ok(Json(e.into()))
@@ -238,13 +249,7 @@ async fn deny(
     p: Params,
     Json(body): Json<Denial>,
 ) -> Result<Json<ExportOut>, ApiError> {
-    let id = p.get("id")?.to_owned();
-    let e = blocking(move || {
-        let a = access(&s.vault, &caller, &purpose)?;
-        Ok(s.vault.decide_export(&a, &id, false, &body.reason)?)
-    })
-    .await?;
-    Ok(Json(e.into()))
+    step(s, caller, purpose, p, move |v, a, id| v.decide_export(a, id, false, &body.reason)).await
 }
 
 /// Downloads an approved export (its requester, before expiry, within the download count). The file's
@@ -293,11 +298,5 @@ async fn dispose(
     purpose: Purpose,
     p: Params,
 ) -> Result<Json<ExportOut>, ApiError> {
-    let id = p.get("id")?.to_owned();
-    let e = blocking(move || {
-        let a = access(&s.vault, &caller, &purpose)?;
-        Ok(s.vault.attest_disposal(&a, &id)?)
-    })
-    .await?;
-    Ok(Json(e.into()))
+    step(s, caller, purpose, p, |v, a, id| v.attest_disposal(a, id)).await
 }

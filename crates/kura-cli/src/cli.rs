@@ -433,6 +433,10 @@ pub enum BenchPart {
     Log,
     /// Audited record reads over HTTP against plain SQLite reads on the same server; Cedar decision time.
     Http,
+    /// A fingerprinted CSV export of the dataset against a plain decrypted CSV dump.
+    Export,
+    /// The fingerprint decoder's evaluation: identification and false accusations per attack and leak size.
+    Trace,
 }
 
 #[derive(Debug, Args)]

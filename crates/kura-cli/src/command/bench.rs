@@ -125,6 +125,12 @@ pub fn run(g: &Global, a: &BenchArgs) -> Result<()> {
     if matches!(a.part, crate::cli::BenchPart::All | crate::cli::BenchPart::Http) {
         super::bench_http::run(a)?;
     }
+    if matches!(a.part, crate::cli::BenchPart::All | crate::cli::BenchPart::Export) {
+        super::bench_export::run_export(a)?;
+    }
+    if matches!(a.part, crate::cli::BenchPart::All | crate::cli::BenchPart::Trace) {
+        super::bench_export::run_trace(a)?;
+    }
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 
 mod audit;
 mod bench;
+mod bench_export;
 mod bench_http;
 mod bench_log;
 mod collection;

@@ -667,7 +667,8 @@ impl Vault {
     /// The records and values of an export: the selected companies' records (found through the scope field's
     /// blind index), filtered by department, the requested fields in order.
     fn select_rows(&self, c: &Loaded, spec: &ExportSpec) -> Result<(Vec<RecordId>, Vec<Row>), ExportError> {
-        let scope = c.schema.fields.iter().find(|f| f.scope).map(|f| f.name.clone()).unwrap_or_default();
+        let scope_pos = c.schema.fields.iter().position(|f| f.scope);
+        let scope = scope_pos.and_then(|p| c.schema.fields.get(p)).map(|f| f.name.clone()).unwrap_or_default();
         let dept = c.schema.fields.iter().position(|f| f.kind == FieldType::Department);
         let positions: Vec<usize> = spec.fields.iter().filter_map(|f| c.schema.position(f)).collect();
         let mut ids = Vec::new();
@@ -675,6 +676,16 @@ impl Vault {
         for company in &spec.companies {
             for id in self.lookup_ids(&c.schema.name, &scope, company)? {
                 let r = self.reveal_all(c, id)?;
+                // The index is only a pointer: a row edited into it must not carry another company's person
+                // into the file.
+                let own = scope_pos
+                    .and_then(|p| r.fields.get(p))
+                    .and_then(|f| f.value.as_ref())
+                    .and_then(|v| normalize::canonical(FieldType::Organisation, v.expose()).ok())
+                    .is_some_and(|v| v.as_str() == company.as_str());
+                if !own {
+                    continue;
+                }
                 if !spec.departments.is_empty() {
                     let d = dept
                         .and_then(|p| r.fields.get(p))

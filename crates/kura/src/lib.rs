@@ -17,6 +17,7 @@
 //!   next).
 #![forbid(unsafe_code)]
 
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod canary;
@@ -35,6 +36,7 @@ pub mod render;
 pub mod scan;
 pub mod schema;
 pub mod store;
+pub mod trace;
 pub mod vault;
 
 pub use id::{CollectionId, RecordId};

@@ -1,0 +1,1 @@
+//! Reading a leak into rows of classified values.

@@ -85,6 +85,9 @@ pub enum Command {
     /// Governed exports and print jobs: request, approve or deny, download, attest disposal.
     #[command(subcommand)]
     Export(ExportCmd),
+    /// Trace a leak (CSV, TSV, JSON, SQL dump or letters typed as text) to the export and people it came
+    /// from (security officers).
+    Trace(TraceArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -180,6 +183,46 @@ pub enum ExportCmd {
         #[command(flatten)]
         purpose: PurposeArg,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// What leaked: a file, or `-` for standard input. Free text holds one person per block, blocks separated
+    /// by blank lines, fields in any order.
+    pub input: PathBuf,
+    /// The collection the leaked people are in.
+    #[arg(long)]
+    pub collection: String,
+    /// How the input is laid out (auto: sniffed).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub format: LeakFormatArg,
+    /// The largest acceptable probability of accusing an innocent export.
+    #[arg(long, default_value_t = kura::fingerprint::tardos::DEFAULT_EPSILON)]
+    pub epsilon: f64,
+    /// Write the JSON report, with inclusion proofs against a checkpoint signed now, to this new file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Write the Markdown report to this new file (default: standard output, unless --json is given).
+    #[arg(long)]
+    pub markdown: Option<PathBuf>,
+    #[command(flatten)]
+    pub purpose: PurposeArg,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LeakFormatArg {
+    /// Sniffed from the content.
+    Auto,
+    /// Comma-separated values (UTF-8 or Shift_JIS), with or without a header.
+    Csv,
+    /// Tab-separated values.
+    Tsv,
+    /// A JSON array of objects, or JSON Lines.
+    Json,
+    /// SQL `INSERT` statements or PostgreSQL `COPY` blocks.
+    Dump,
+    /// Free text, one person per block.
+    Text,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -183,6 +183,7 @@ enum Attack {
     NfkcCollapse,
     Canonical,
     NameAddress,
+    Retype,
     Outside,
     Collusion2,
     Collusion3,
@@ -196,6 +197,7 @@ impl Attack {
             Attack::NfkcCollapse => "NFKC + collapsed white space",
             Attack::Canonical => "full normalisation (canonical)",
             Attack::NameAddress => "dropped fields (name + address)",
+            Attack::Retype => "retyping noise (typo in 15% of values)",
             Attack::Outside => "14 outside rows mixed in",
             Attack::Collusion2 => "collusion c = 2",
             Attack::Collusion3 => "collusion c = 3",
@@ -232,6 +234,37 @@ fn nfkc(s: &str) -> String {
             '\u{3232}' => out.push_str("(有)"),
             '\u{FF70}' => out.push('ｰ'),
             _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Share of values a retyping leaker mistypes.
+const TYPO_RATE: f64 = 0.15;
+
+/// One typing error at a random character: a deletion, a doubled character or a character replaced by
+/// another one of the same value.
+fn typo(s: &str, rng: &mut impl Rng) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    if chars.is_empty() {
+        return s.to_owned();
+    }
+    let at = rng.gen_range(0..chars.len());
+    let other = chars.get(rng.gen_range(0..chars.len())).copied().unwrap_or('x');
+    let mut out = String::with_capacity(s.len() + 4);
+    let op = rng.gen_range(0..3u8);
+    for (i, c) in chars.iter().enumerate() {
+        if i != at {
+            out.push(*c);
+            continue;
+        }
+        match op {
+            0 => {}
+            1 => {
+                out.push(*c);
+                out.push(*c);
+            }
+            _ => out.push(if other == *c { '0' } else { other }),
         }
     }
     out
@@ -274,6 +307,7 @@ fn trial(d: &Data, attack: Attack, k: usize, seed: u64) -> Result<Outcome> {
                 Attack::Nfkc => nfkc(&shown),
                 Attack::NfkcCollapse => collapse(&nfkc(&shown)),
                 Attack::Canonical => kura::normalize::canonical(*kind, &shown).unwrap_or(shown),
+                Attack::Retype if rng.gen_bool(TYPO_RATE) => typo(&shown, &mut rng),
                 _ => shown,
             };
             texts.push((r, c, text));
@@ -399,6 +433,7 @@ pub fn run_trace(_a: &BenchArgs) -> Result<()> {
         Attack::NfkcCollapse,
         Attack::Canonical,
         Attack::NameAddress,
+        Attack::Retype,
         Attack::Outside,
         Attack::Collusion2,
         Attack::Collusion3,

@@ -17,6 +17,7 @@ mod policy;
 mod principal;
 mod scan;
 mod serve;
+mod trace;
 mod update;
 
 use anyhow::Result;
@@ -47,6 +48,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Bench(a) => bench::run(g, &a),
         Command::Serve(a) => serve::run(g, &a),
         Command::Export(c) => export::run(g, c),
+        Command::Trace(a) => trace::run(g, a),
     }
 }
 

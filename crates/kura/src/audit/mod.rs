@@ -63,6 +63,10 @@ pub enum Action {
     Detokenise,
     /// A principal was created or changed (roles, assignments, suspension, credentials).
     PrincipalChange,
+    /// A leak was traced back to exports and people.
+    Trace,
+    /// An alert was raised (anomaly rule, honey record, canary hit) or handled.
+    Alert,
 }
 
 impl Action {
@@ -82,6 +86,8 @@ impl Action {
             Action::LogAccess => "log-access",
             Action::Detokenise => "detokenise",
             Action::PrincipalChange => "principal-change",
+            Action::Trace => "trace",
+            Action::Alert => "alert",
         }
     }
 }
@@ -125,8 +131,14 @@ impl Committer {
     /// The commitment to a principal (under the vault's authentication key), naming principal changes in
     /// the log.
     pub fn commit_name(&self, name: &str) -> Commitment {
+        self.commit_tag("principal", name)
+    }
+
+    /// The commitment to a named object of kind `kind` (`export`, `alert`): every log entry about it names
+    /// it, so its history is one subject-index lookup.
+    pub fn commit_tag(&self, kind: &str, name: &str) -> Commitment {
         use base64::Engine;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.index.token(&format!("principal:{name}")))
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.index.token(&format!("{kind}:{name}")))
     }
 
     /// The commitment to one record.

@@ -167,6 +167,22 @@ impl Seen {
 }
 
 impl Pools {
+    /// Whether a contact point, in canonical form ([`crate::normalize::canonical`] of its type), is one of
+    /// the organisation's canary contact points: a mail drop, a canary phone number, or an e-mail address
+    /// on a canary domain. Together with [`super::Registry::is_canary_contact`], the exclusion list for the
+    /// organisation's own mailings.
+    pub fn is_canary_contact(&self, kind: FieldType, canonical: &str) -> bool {
+        match kind {
+            FieldType::JpAddress | FieldType::UsAddress => self.mail_drops.iter().any(|d| d.canonical == canonical),
+            FieldType::Phone => self.phones.iter().any(|p| p.canonical == canonical),
+            FieldType::Email => canonical.rsplit_once('@').is_some_and(|(_, domain)| {
+                let domain = domain.to_ascii_lowercase();
+                self.email_domains.iter().any(|d| domain == *d || domain.ends_with(&format!(".{d}")))
+            }),
+            _ => false,
+        }
+    }
+
     /// Reads and validates a pools file.
     ///
     /// # Errors

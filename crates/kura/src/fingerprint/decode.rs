@@ -128,6 +128,11 @@ impl Evidence {
         tardos::threshold(&self.observed, candidates, epsilon)
     }
 
+    /// The bound on the probability that any of `candidates` innocent exports scores `score` or more.
+    pub fn p_value(&self, score: f64, candidates: usize) -> f64 {
+        tardos::Bound::new(&self.observed).p_value(score, candidates)
+    }
+
     /// The accusation score of one export.
     pub fn score(&self, export: &Fingerprinter) -> f64 {
         tardos::score(&self.observed, self.positions.iter().zip(&self.observed).map(|(&p, o)| export.bit(p, o.bias)))

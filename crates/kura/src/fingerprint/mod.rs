@@ -43,7 +43,7 @@
 //! Binary symmetric Tardos code; bias cutoff [`tardos::CUTOFF`] = 0.02; positions derived by HMAC-SHA-256
 //! from (record id, field name, channel) under the generation key, so the code is as long as the data and
 //! nothing per position is stored; an export is its id and a 32-byte secret derived from the generation
-//! key. Registry cost per export: its id. Scoring costs one HMAC-SHA-256 per candidate and position.
+//! key. Registry cost per export: its id. Scoring costs one AES-256 block per candidate and position.
 //!
 //! ## Threshold
 //!
@@ -122,10 +122,10 @@ impl Code {
     /// If key derivation fails (never expected).
     pub fn new(key: &SecretKey) -> Result<Code, crypto::Error> {
         Ok(Code {
-            positions: Prf::new(&key.derive(b"kura/fingerprint/v1/positions")?),
-            biases: Prf::new(&key.derive(b"kura/fingerprint/v1/biases")?),
-            common: Prf::new(&key.derive(b"kura/fingerprint/v1/common")?),
-            exports: Prf::new(&key.derive(b"kura/fingerprint/v1/exports")?),
+            positions: Prf::new(&key.derive(b"kura/fingerprint/v2/positions")?),
+            biases: Prf::new(&key.derive(b"kura/fingerprint/v2/biases")?),
+            common: Prf::new(&key.derive(b"kura/fingerprint/v2/common")?),
+            exports: Prf::new(&key.derive(b"kura/fingerprint/v2/exports")?),
         })
     }
 

@@ -14,6 +14,7 @@
 
 use std::collections::BTreeSet;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::principals::PrincipalError;
@@ -241,7 +242,7 @@ impl Vault {
         crypto::seal(&self.auth_key()?, &ad(&e.id), &json).map_err(|err| ExportError::Invalid(err.to_string()))
     }
 
-    fn load_export(&self, id: &str) -> Result<(Export, Vec<u8>), ExportError> {
+    pub(crate) fn load_export(&self, id: &str) -> Result<(Export, Vec<u8>), ExportError> {
         let sealed = self.store.document(KIND, id)?.ok_or(ExportError::Unknown)?;
         let json = crypto::open(&self.auth_key()?, &ad(id), &sealed)
             .map_err(|_| ExportError::State(format!("export `{id}` does not open (altered in the database?)")))?;
@@ -255,6 +256,10 @@ impl Vault {
 
     fn export_entry(&self, access: &Access, e: &Export, outcome: Outcome, detail: String) -> audit::Entry {
         let mut entry = self.entry(access, Action::Export, Some(&e.spec.collection), outcome);
+        // Every step names the export itself, so its whole history is one index lookup (tracing, audits).
+        if let Ok(c) = self.collection(&e.spec.collection) {
+            entry.subjects.push(c.committer.commit_tag("export", &e.id));
+        }
         entry.fields = e.spec.fields.clone();
         entry.detail = format!("export `{}`: {detail}", e.id);
         entry
@@ -467,6 +472,9 @@ impl Vault {
             return Err(self.refuse_export(access, &e, why));
         }
         let (ids, rows) = self.select_rows(&c, &e.spec)?;
+        // A record whose contact point is a canary's (someone fed a leaked list back into the vault) would
+        // make the organisation's own mailing reach a canary drop and raise a false alarm: it is left out.
+        let (ids, rows, excluded) = self.without_canary_contacts(&c, &e.spec, ids, rows)?;
         // Every value in a notation chosen by the export's fingerprint code (each normalises to the stored
         // canonical form), the export's canaries at positions keyed by its secret.
         let fields: Vec<(&str, FieldType, usize)> = e
@@ -479,7 +487,7 @@ impl Vault {
             crate::fingerprint::Fingerprinter::new(&self.auth_key()?, crate::fingerprint::ExportId::new(e.id.clone()))
                 .map_err(|err| ExportError::Invalid(err.to_string()))?;
         let real: Vec<Vec<Option<String>>> = rows
-            .iter()
+            .par_iter()
             .zip(&ids)
             .map(|(r, id)| {
                 r.iter()
@@ -514,19 +522,24 @@ impl Vault {
                 }
             };
         let digest = rendered.digest.to_string();
-        let parts = ids.len().div_ceil(audit::MAX_SUBJECTS).max(1);
+        // Each manifest entry names the export and up to MAX_SUBJECTS - 1 records.
+        let per_entry = audit::MAX_SUBJECTS.saturating_sub(1).max(1);
+        let parts = ids.len().div_ceil(per_entry).max(1);
         let mut manifest = Vec::new();
-        for (n, chunk) in ids.chunks(audit::MAX_SUBJECTS).enumerate() {
+        for (n, chunk) in ids.chunks(per_entry).enumerate() {
             let canaries: Vec<&str> = e.canaries.iter().map(|k| k.id.as_str()).collect();
-            let detail = format!(
-                "manifest part {} of {parts}: {} records, file sha256 {digest}, notation fingerprint v1 keyed by the \
+            let mut detail = format!(
+                "manifest part {} of {parts}: {} records, file sha256 {digest}, notation fingerprint v2 keyed by the \
                  export id, canaries {}",
                 n + 1,
                 chunk.len(),
                 canaries.join(", ")
             );
+            if excluded > 0 && n == 0 {
+                detail.push_str(&format!("; {excluded} records at canary contact points left out"));
+            }
             let mut entry = self.export_entry(access, &e, Outcome::Allow, detail);
-            entry.subjects = chunk.iter().map(|id| c.committer.commit(*id)).collect();
+            entry.subjects.extend(chunk.iter().map(|id| c.committer.commit(*id)));
             manifest.push(entry);
         }
         self.log(manifest)?;
@@ -561,6 +574,48 @@ impl Vault {
             media_type: format.media_type(),
             records: count,
         })
+    }
+
+    /// `ids` and `rows` without the records whose exported contact points (phone, e-mail, address) are canary
+    /// contact points, registered or still in the pools; and how many were left out.
+    fn without_canary_contacts(
+        &self,
+        c: &Loaded,
+        spec: &ExportSpec,
+        ids: Vec<RecordId>,
+        rows: Vec<Row>,
+    ) -> Result<(Vec<RecordId>, Vec<Row>, usize), ExportError> {
+        let contacts: Vec<(usize, FieldType)> = spec
+            .fields
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| c.schema.position(f).and_then(|p| c.schema.fields.get(p)).map(|d| (i, d.kind)))
+            .filter(|(_, k)| {
+                matches!(k, FieldType::Phone | FieldType::Email | FieldType::JpAddress | FieldType::UsAddress)
+            })
+            .collect();
+        if contacts.is_empty() {
+            return Ok((ids, rows, 0));
+        }
+        let pools = self.canary_pools()?;
+        let (registry, _) = self.canary_registry()?;
+        let total = ids.len();
+        let (ids, rows): (Vec<RecordId>, Vec<Row>) = ids
+            .into_iter()
+            .zip(rows)
+            .filter(|(_, row)| {
+                !contacts.iter().any(|(i, kind)| {
+                    row.get(*i)
+                        .and_then(|v| v.as_ref())
+                        .and_then(|v| normalize::canonical(*kind, v.expose()).ok())
+                        .is_some_and(|v| {
+                            registry.is_canary_contact(v.as_str()) || pools.is_canary_contact(*kind, v.as_str())
+                        })
+                })
+            })
+            .unzip();
+        let excluded = total - ids.len();
+        Ok((ids, rows, excluded))
     }
 
     /// The secret keying an export's canaries and their placement (derived from the vault's authentication key).
@@ -665,17 +720,22 @@ impl Vault {
     }
 
     /// The records and values of an export: the selected companies' records (found through the scope field's
-    /// blind index), filtered by department, the requested fields in order.
+    /// blind index), filtered by department, the requested fields in order. Records are decrypted in
+    /// parallel; the order is the index's, company by company.
     fn select_rows(&self, c: &Loaded, spec: &ExportSpec) -> Result<(Vec<RecordId>, Vec<Row>), ExportError> {
+        use rayon::prelude::*;
         let scope_pos = c.schema.fields.iter().position(|f| f.scope);
         let scope = scope_pos.and_then(|p| c.schema.fields.get(p)).map(|f| f.name.clone()).unwrap_or_default();
         let dept = c.schema.fields.iter().position(|f| f.kind == FieldType::Department);
         let positions: Vec<usize> = spec.fields.iter().filter_map(|f| c.schema.position(f)).collect();
-        let mut ids = Vec::new();
-        let mut rows = Vec::new();
+        let mut candidates = Vec::new();
         for company in &spec.companies {
-            for id in self.lookup_ids(&c.schema.name, &scope, company)? {
-                let r = self.reveal_all(c, id)?;
+            candidates.extend(self.lookup_ids(&c.schema.name, &scope, company)?.into_iter().map(|id| (id, company)));
+        }
+        let chosen: Vec<Option<(RecordId, Row)>> = candidates
+            .par_iter()
+            .map(|(id, company)| -> Result<Option<(RecordId, Row)>, ExportError> {
+                let r = self.reveal_all(c, *id)?;
                 // The index is only a pointer: a row edited into it must not carry another company's person
                 // into the file.
                 let own = scope_pos
@@ -684,7 +744,7 @@ impl Vault {
                     .and_then(|v| normalize::canonical(FieldType::Organisation, v.expose()).ok())
                     .is_some_and(|v| v.as_str() == company.as_str());
                 if !own {
-                    continue;
+                    return Ok(None);
                 }
                 if !spec.departments.is_empty() {
                     let d = dept
@@ -692,14 +752,14 @@ impl Vault {
                         .and_then(|f| f.value.as_ref())
                         .and_then(|v| normalize::canonical(FieldType::Department, v.expose()).ok());
                     if !d.is_some_and(|d| spec.departments.contains(d.as_str())) {
-                        continue;
+                        return Ok(None);
                     }
                 }
-                rows.push(positions.iter().map(|p| r.fields.get(*p).and_then(|f| f.value.clone())).collect());
-                ids.push(id);
-            }
-        }
-        Ok((ids, rows))
+                let row = positions.iter().map(|p| r.fields.get(*p).and_then(|f| f.value.clone())).collect();
+                Ok(Some((*id, row)))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(chosen.into_iter().flatten().unzip())
     }
 
     /// Attests that every copy of a downloaded export was destroyed (its requester).

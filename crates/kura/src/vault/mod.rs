@@ -15,6 +15,7 @@ pub mod exports;
 pub mod gate;
 pub mod input;
 pub mod principals;
+pub mod trace;
 pub mod value;
 
 use std::collections::{BTreeMap, HashMap};

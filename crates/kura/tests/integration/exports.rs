@@ -153,7 +153,9 @@ fn exports_need_a_second_person_and_run_out() {
         assert!(matches!(vault.export_file(&lead, &e.id, &opts), Err(ExportError::Denied(_))));
         // The manifest names every record and the file's digest; each step is in the log.
         let entries = export_entries(&vault);
-        let manifest: usize = entries.iter().filter(|x| x.detail.contains("manifest")).map(|x| x.subjects.len()).sum();
+        // Each manifest entry names the export itself and then its records.
+        let manifest: usize =
+            entries.iter().filter(|x| x.detail.contains("manifest")).map(|x| x.subjects.len() - 1).sum();
         assert_eq!(manifest, expected);
         for step in ["requested", "approved", "download 1 of 1", &format!("file sha256 {digest}")] {
             assert!(entries.iter().any(|x| x.detail.contains(step)), "{step} missing");
@@ -234,4 +236,53 @@ fn an_edited_index_row_exports_nobody_else() {
     let text = String::from_utf8(file.bytes).unwrap();
     assert!(!text.contains(&people[outsider]["employee_id"]), "another company's person was exported");
     assert_eq!(file.records, people.iter().filter(|p| p["company"] == company).count() - 1);
+}
+
+/// A person whose contact point is a canary's (a canary fed back into the CRM, or a pool number reused) is
+/// left out of the organisation's own exports, so its own mailings never reach a canary drop.
+#[test]
+fn canary_contact_points_are_left_out_of_exports() {
+    let fx = backends().remove(0);
+    let vault = fx.create_default();
+    let csv = String::from_utf8(corporate_csv(80, 9)).unwrap();
+    let people = rows(csv.as_bytes());
+    let company = people[0]["company"].clone();
+    let same: Vec<usize> = (0..people.len()).filter(|i| people[*i]["company"] == company).collect();
+    assert!(same.len() >= 3, "the fixture needs three people of one company");
+    // The first person's mobile is a pool number that no canary holds yet.
+    let csv = csv.replacen(&people[same[0]]["mobile"], "090-0000-1006", 1);
+    vault.create_collection(&custodian(), kura::schema::builtin(C).unwrap()).unwrap();
+    let parsed =
+        kura::import::parse("t.csv", csv.as_bytes(), &vault.schema(C).unwrap(), kura::import::Encoding::Auto).unwrap();
+    let ids = vault.write(&custodian(), C, parsed.rows, &mut |_| {}).unwrap().ids;
+    let lead = staff(&vault, "lead", Kind::Employee, Role::Supervisor, &[&company]);
+    let other = staff(&vault, "other", Kind::Employee, Role::Supervisor, &[&company]);
+    vault.set_canary_pools(&custodian(), POOLS).unwrap();
+    let first = vault.request_export(&lead, &spec(&company, 3600, 1)).unwrap();
+    vault.decide_export(&other, &first.id, true, "").unwrap();
+    let first = vault.exports(&lead).unwrap().into_iter().find(|e| e.id == first.id).unwrap();
+    let file = vault.export_file(&lead, &first.id, &kura::render::Options::default()).unwrap();
+    let text = String::from_utf8(file.bytes).unwrap();
+    assert!(!text.contains(&people[same[0]]["employee_id"]), "a person at a pool number was exported");
+    assert_eq!(file.records, same.len() - 1);
+    let manifest = export_entries(&vault).into_iter().find(|e| e.detail.contains("manifest part 1")).unwrap();
+    assert!(manifest.detail.contains("1 records at canary contact points left out"), "{}", manifest.detail);
+
+    // The second person takes the phone of one of the first export's canaries: the next export leaves them out.
+    let phone = first.canaries[0]
+        .contacts
+        .iter()
+        .find(|c| c.kind == kura::canary::ContactKind::Phone)
+        .unwrap()
+        .canonical
+        .clone();
+    let national = format!("0{}", phone.trim_start_matches("+81"));
+    let clerk = staff(&vault, "clerk", Kind::Employee, Role::Operator, &[&company]);
+    vault.update(&clerk, C, ids[same[1]], &[("mobile".to_owned(), Some(national))]).unwrap();
+    let second = vault.request_export(&lead, &spec(&company, 3600, 1)).unwrap();
+    vault.decide_export(&other, &second.id, true, "").unwrap();
+    let file = vault.export_file(&lead, &second.id, &kura::render::Options::default()).unwrap();
+    let text = String::from_utf8(file.bytes).unwrap();
+    assert!(!text.contains(&people[same[1]]["employee_id"]), "a person at a canary's phone was exported");
+    assert_eq!(file.records, same.len() - 2);
 }

@@ -10,4 +10,5 @@ mod import;
 mod principals;
 mod stolen;
 mod support;
+mod trace;
 mod vault;

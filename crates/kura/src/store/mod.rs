@@ -191,6 +191,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn reapply_erasures(&self) -> Result<u64, Error>;
     /// The number of live records.
     fn count(&self, c: CollectionId) -> Result<u64, Error>;
+    /// Up to `limit` record ids of a collection, in storage order (samples for imitation).
+    fn record_ids(&self, c: CollectionId, limit: usize) -> Result<Vec<RecordId>, Error>;
     /// Stores a sealed principal record. With `previous` = `None` the name must be new; otherwise the stored
     /// record must still be exactly `previous` (compare-and-swap), else [`Error::Conflict`].
     fn put_principal(&self, name: &str, sealed: &[u8], previous: Option<&[u8]>) -> Result<(), Error>;

@@ -453,6 +453,18 @@ impl Store for PgStore {
             self.client()?.query_one("SELECT count(*) FROM kura_record WHERE collection_id = $1", &[&c.0])?.get(0);
         Ok(n as u64)
     }
+
+    fn record_ids(&self, c: CollectionId, limit: usize) -> Result<Vec<RecordId>, Error> {
+        let rows = self.client()?.query(
+            "SELECT id FROM kura_record WHERE collection_id = $1 ORDER BY seq LIMIT $2",
+            &[&c.0, &(limit as i64)],
+        )?;
+        rows.iter()
+            .map(|r| {
+                RecordId::from_slice(r.get::<_, &[u8]>(0)).ok_or_else(|| Error::Corrupt("a record id is not 16 bytes"))
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]

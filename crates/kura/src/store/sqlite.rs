@@ -568,4 +568,15 @@ impl Store for SqliteStore {
             self.vault()?.query_row("SELECT count(*) FROM record WHERE collection_id = ?1", [c.0], |r| r.get(0))?;
         Ok(n as u64)
     }
+
+    fn record_ids(&self, c: CollectionId, limit: usize) -> Result<Vec<RecordId>, Error> {
+        let vault = self.vault()?;
+        let mut stmt = vault.prepare_cached("SELECT id FROM record WHERE collection_id = ?1 ORDER BY seq LIMIT ?2")?;
+        let rows = stmt.query_map(params![c.0, limit as i64], |r| r.get::<_, Vec<u8>>(0))?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(RecordId::from_slice(&r?).ok_or_else(|| Error::Corrupt("a record id is not 16 bytes"))?);
+        }
+        Ok(out)
+    }
 }

@@ -227,14 +227,14 @@ fn ad(id: &str) -> Vec<u8> {
     doc_ad(KIND, id)
 }
 
-fn doc_ad(kind: &str, id: &str) -> Vec<u8> {
+pub(super) fn doc_ad(kind: &str, id: &str) -> Vec<u8> {
     crypto::context("kura/document/v1", &[kind.as_bytes(), id.as_bytes()])
 }
 
 /// The document kind of the canary pools and registry.
-const CANARY_KIND: &str = "canary";
+pub(super) const CANARY_KIND: &str = "canary";
 const POOLS_ID: &str = "pools";
-const REGISTRY_ID: &str = "registry";
+pub(super) const REGISTRY_ID: &str = "registry";
 
 impl Vault {
     fn seal_export(&self, e: &Export) -> Result<Vec<u8>, ExportError> {
@@ -629,7 +629,7 @@ impl Vault {
     }
 
     /// The organisation's canary contact points (`kura canary pools`); approvals are refused until they exist.
-    fn canary_pools(&self) -> Result<crate::canary::Pools, ExportError> {
+    pub(crate) fn canary_pools(&self) -> Result<crate::canary::Pools, ExportError> {
         let Some(sealed) = self.store.document(CANARY_KIND, POOLS_ID)? else {
             return Err(ExportError::State(
                 "no canary pools are configured: every export carries canaries (see `kura export pools`)".to_owned(),

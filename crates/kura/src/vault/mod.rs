@@ -10,6 +10,7 @@
 //! subject key with associated data binding collection, record id, field name and key version, so a
 //! ciphertext moved to another record or field fails to open.
 
+pub mod alerts;
 pub mod codec;
 pub mod exports;
 pub mod gate;
@@ -627,6 +628,8 @@ pub struct Vault {
     principal_versions: std::sync::Mutex<HashMap<String, u64>>,
     /// Principals' attributes as loaded by [`Vault::access`], with when.
     summaries: std::sync::Mutex<HashMap<String, (Arc<Summary>, std::time::Instant)>>,
+    /// Anomaly rules, honey set and alert sinks of this process.
+    watch: alerts::Watch,
 }
 
 impl std::fmt::Debug for Vault {
@@ -663,6 +666,7 @@ impl Vault {
             auth_key: Default::default(),
             principal_versions: Default::default(),
             summaries: Default::default(),
+            watch: Default::default(),
         })
     }
 
@@ -750,8 +754,14 @@ impl Vault {
     }
 
     /// Appends entries and waits until they are durable.
+    /// Appends entries to the access log, then runs the anomaly rules and the honey check over them.
     fn log(&self, entries: Vec<Entry>) -> Result<Vec<u64>, AppendError> {
-        self.log.append(entries)
+        let watched = entries.iter().any(|e| e.action != Action::Alert).then(|| entries.clone());
+        let seqs = self.log.append(entries)?;
+        if let Some(entries) = watched {
+            self.watch(&entries);
+        }
+        Ok(seqs)
     }
 
     /// Records that `access` unlocked the vault (key file and passphrase, or a sign-in).

@@ -88,6 +88,68 @@ pub enum Command {
     /// Trace a leak (CSV, TSV, JSON, SQL dump or letters typed as text) to the export and people it came
     /// from (security officers).
     Trace(TraceArgs),
+    /// Alerts: list them, show or set the anomaly rules.
+    #[command(subcommand)]
+    Alerts(AlertsCmd),
+    /// Canary contact points: report a hit (mail, a call or an e-mail reached one).
+    #[command(subcommand)]
+    Canary(CanaryCmd),
+    /// Honey records: synthetic people in the live vault that no legitimate work touches.
+    #[command(subcommand)]
+    Honey(HoneyCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertsCmd {
+    /// Every alert, newest first (security officers and auditors).
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        purpose: PurposeArg,
+    },
+    /// Print the anomaly rules in force (TOML; empty means the defaults, see docs/ALERTS.md).
+    Rules {
+        #[command(flatten)]
+        purpose: PurposeArg,
+    },
+    /// Replace the anomaly rules from a TOML file (administrators and security officers).
+    SetRules {
+        /// The rules file.
+        file: PathBuf,
+        #[command(flatten)]
+        purpose: PurposeArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CanaryCmd {
+    /// Report that a canary contact point was reached: names the export at once and raises an alert.
+    Hit {
+        /// The phone number, e-mail address or postal address that was reached, in any notation.
+        contact: String,
+        /// How it was reached: mail, phone, email, …
+        #[arg(long, default_value = "mail")]
+        channel: String,
+        /// A note for the alert (one line; no personal data of real people).
+        #[arg(long, default_value = "")]
+        note: String,
+        #[command(flatten)]
+        purpose: PurposeArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HoneyCmd {
+    /// Plant N honey records in a collection (administrators; contact points come from the canary pools).
+    Plant {
+        /// How many (1 to 1000).
+        count: usize,
+        /// The collection.
+        #[arg(long)]
+        collection: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

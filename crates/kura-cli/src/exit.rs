@@ -31,8 +31,23 @@ pub fn code(err: &anyhow::Error) -> i32 {
         if matches!(
             cause.downcast_ref::<kura::vault::exports::ExportError>(),
             Some(kura::vault::exports::ExportError::Unknown)
+        ) || matches!(
+            cause.downcast_ref::<kura::vault::alerts::AlertError>(),
+            Some(kura::vault::alerts::AlertError::NotCanary)
         ) {
             return 4;
+        }
+        if cause.downcast_ref::<kura::trace::parse::ParseError>().is_some()
+            || matches!(
+                cause.downcast_ref::<kura::vault::alerts::AlertError>(),
+                Some(kura::vault::alerts::AlertError::Invalid(_))
+            )
+            || matches!(
+                cause.downcast_ref::<kura::vault::trace::TraceError>(),
+                Some(kura::vault::trace::TraceError::Invalid(_))
+            )
+        {
+            return 3;
         }
         if matches!(
             cause.downcast_ref::<ReadError>(),
@@ -68,6 +83,14 @@ fn denied(cause: &(dyn std::error::Error + 'static)) -> bool {
         || matches!(cause.downcast_ref::<PolicyChangeError>(), Some(PolicyChangeError::Denied(_)))
         || matches!(cause.downcast_ref::<CollectionError>(), Some(CollectionError::Denied(_)))
         || matches!(cause.downcast_ref::<ExportError>(), Some(ExportError::Denied(_)))
+        || matches!(
+            cause.downcast_ref::<kura::vault::alerts::AlertError>(),
+            Some(kura::vault::alerts::AlertError::Denied(_))
+        )
+        || matches!(
+            cause.downcast_ref::<kura::vault::trace::TraceError>(),
+            Some(kura::vault::trace::TraceError::Denied(_))
+        )
 }
 
 pub fn hint(err: &anyhow::Error) -> Option<&'static str> {

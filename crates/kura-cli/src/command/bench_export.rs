@@ -169,7 +169,7 @@ const TRIALS: usize = 200;
 /// Trials wanted for the target cell.
 const TARGET_TRIALS: usize = 10_000;
 /// Time allowed for the target cell.
-const TARGET_BUDGET: Duration = Duration::from_secs(60);
+const TARGET_BUDGET: Duration = Duration::from_secs(240);
 /// Generated employees the leaks are drawn from.
 const POOL: usize = 20_000;
 /// Rows from outside any export mixed into a leak.
@@ -424,7 +424,7 @@ pub fn run_trace(_a: &BenchArgs) -> Result<()> {
         t.elapsed().as_secs_f64()
     );
     println!(
-        "{:<34} {:>3}  {:>7}  {:>10}  {:>16}  {:>13}  {:>6}",
+        "{:<40} {:>3}  {:>7}  {:>10}  {:>16}  {:>13}  {:>6}",
         "attack", "k", "trials", "identified", "false accusations", "positions/row", "time"
     );
     let attacks = [
@@ -440,7 +440,7 @@ pub fn run_trace(_a: &BenchArgs) -> Result<()> {
     ];
     let print = |attack: Attack, k: usize, c: &Cell| {
         println!(
-            "{:<34} {:>3}  {:>7}  {:>9.1}%  {:>16}  {:>13.1}  {:>5.1}s",
+            "{:<40} {:>3}  {:>7}  {:>9.1}%  {:>16}  {:>13.1}  {:>5.1}s",
             attack.label(),
             k,
             c.trials,

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod alerts;
 mod audit;
 mod bench;
 mod bench_export;
@@ -49,6 +50,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Serve(a) => serve::run(g, &a),
         Command::Export(c) => export::run(g, c),
         Command::Trace(a) => trace::run(g, a),
+        Command::Alerts(c) => alerts::run(g, c),
+        Command::Canary(c) => alerts::canary(g, c),
+        Command::Honey(c) => alerts::honey(g, c),
     }
 }
 

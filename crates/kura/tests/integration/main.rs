@@ -4,6 +4,7 @@
 //! works in a schema of its own, dropped afterwards.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+mod alerts;
 mod enforce;
 mod exports;
 mod import;

@@ -18,7 +18,7 @@ use secrecy::SecretString;
 use crate::cli::{DemoArgs, Global};
 use crate::{open, progress};
 
-fn step(n: u32, title: &str) {
+pub(super) fn step(n: u32, title: &str) {
     println!("\n== {n}. {title}");
 }
 
@@ -176,6 +176,7 @@ fn story(g: &Global, a: &DemoArgs, dir: &std::path::Path) -> Result<()> {
     vault.login(&admin, "demo vault created")?;
     let schema = kura::schema::builtin("corporate-mobile").context("shipped schema missing")?;
     vault.create_collection(&admin, schema.clone())?;
+    vault.set_alert_rules(&admin, super::demo_leak::RULES)?;
     println!(
         "   vault {} — root key in {} (Argon2id, {:.2} s)",
         global.vault.display(),
@@ -410,9 +411,16 @@ fn story(g: &Global, a: &DemoArgs, dir: &std::path::Path) -> Result<()> {
         report.entries,
         report.nodes
     );
+    super::demo_leak::story(
+        &vault,
+        &global,
+        dir,
+        &super::demo_leak::Cast { staff: &staff, scope: scope.as_str(), outsider, officer },
+        9,
+    )?;
     drop(vault);
 
-    step(9, "steal the database: scan every vault file (data, keyring, access log) for every plaintext value");
+    step(13, "steal the database: scan every vault file (data, keyring, access log) for every plaintext value");
     let schema = kura::schema::builtin("corporate-mobile").context("shipped schema missing")?;
     let needles = kura::scan::needles_from_csv(&csv, &schema)?;
     let files = kura::scan::walk(&global.vault)?;
@@ -437,6 +445,6 @@ fn story(g: &Global, a: &DemoArgs, dir: &std::path::Path) -> Result<()> {
     if !report.hits.is_empty() {
         bail!("plaintext personal values found in the vault files");
     }
-    println!("\nkura keeps the data unreadable to whoever copies the database, shows each of the staff only what their work needs, and keeps every access on the record; next: fingerprinted exports.");
+    println!("\nkura keeps the data unreadable to whoever copies the database, shows each of the staff only what their work needs, and keeps every access on the record, makes every export traceable, and notices theft.");
     Ok(())
 }

@@ -8,6 +8,7 @@ mod bench_http;
 mod bench_log;
 mod collection;
 mod demo;
+mod demo_leak;
 mod erase;
 mod export;
 mod generate;

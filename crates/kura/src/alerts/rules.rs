@@ -622,8 +622,8 @@ impl Detector {
                 Severity::Critical,
                 config.honey.suspend,
                 format!(
-                    "honey record touched in a {} request returning {} record(s) at {}",
-                    if e.denied { "denied" } else { "allowed" },
+                    "honey record touched in {} request naming {} record(s) at {}",
+                    if e.denied { "a denied" } else { "an allowed" },
                     e.records,
                     utc(e.at)
                 ),

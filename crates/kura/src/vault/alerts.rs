@@ -280,7 +280,10 @@ impl Vault {
         for e in relevant {
             let team = self.summaries.lock().ok().and_then(|m| m.get(&e.principal).and_then(|(s, _)| s.team.clone()));
             let mut events = Vec::new();
-            if touches_data(e.action) && !honey.is_empty() && e.subjects.iter().any(|s| honey.contains(s)) {
+            // A refused request returned nothing (a suspended principal's next attempt, a withheld match): the
+            // honey record tripped on the touch that did.
+            let returned = e.outcome != Outcome::Deny;
+            if returned && touches_data(e.action) && !honey.is_empty() && e.subjects.iter().any(|s| honey.contains(s)) {
                 events.push(EventKind::Honey);
             }
             let records = e.subjects.len() as u32;

@@ -40,6 +40,8 @@ pub struct Config {
     /// How long an accepted bearer token is remembered before the token check runs again (default 30 s; 0
     /// turns the cache off).
     pub auth_cache_ttl_secs: u64,
+    /// Where every alert the vault raises is POSTed as JSON (`http://` only; see [`crate::webhook`]).
+    pub alert_webhook: Option<String>,
 }
 
 impl Default for Config {
@@ -55,6 +57,7 @@ impl Default for Config {
             request_timeout_secs: 30,
             shutdown_grace_secs: 10,
             auth_cache_ttl_secs: 30,
+            alert_webhook: None,
         }
     }
 }
@@ -163,6 +166,9 @@ impl Config {
         if let Some(v) = var("auth_cache_ttl_secs") {
             self.auth_cache_ttl_secs = parse(v, "a whole number of seconds")?;
         }
+        if let Some((_, v)) = var("alert_webhook") {
+            self.alert_webhook = Some(v.trim().to_owned());
+        }
         Ok(self)
     }
 
@@ -200,6 +206,9 @@ impl Config {
         }
         if self.auth_cache_ttl_secs > 300 {
             return Err(invalid("auth_cache_ttl_secs", "must be at most 300 (a revoked token stays usable this long)"));
+        }
+        if let Some(url) = &self.alert_webhook {
+            crate::webhook::Target::parse(url).map_err(|reason| invalid("alert_webhook", reason))?;
         }
         Ok(())
     }
@@ -301,6 +310,16 @@ mod tests {
         ];
         for (config, key) in cases {
             assert_eq!(config.validate().err().map(key_of).as_deref(), Some(key));
+        }
+        for (url, ok) in [
+            ("http://127.0.0.1:9000/alerts", true),
+            ("http://alerts.internal/hook?x=1", true),
+            ("https://alerts.example/hook", false),
+            ("alerts.example/hook", false),
+            ("http:///hook", false),
+        ] {
+            let c = Config { alert_webhook: Some(url.to_owned()), ..Config::default() };
+            assert_eq!(c.validate().is_ok(), ok, "{url}");
         }
         let proxied =
             Config { listen: Some(SocketAddr::from(([0; 4], 80))), dangerous_plaintext: true, ..Config::default() };

@@ -8,6 +8,7 @@
 //! - [`Json`], [`ApiError`]: one JSON error shape; malformed input is a 4xx that never echoes the body.
 //! - [`auth::Caller`], [`auth::Purpose`]: bearer tokens checked by the application's [`Authenticator`]
 //!   (cached briefly), per-principal rate limits, scope checks, purpose headers.
+//! - [`webhook`]: the vault's alerts POSTed to `alert_webhook` from a background thread.
 //!
 //! The server holds no rules of its own: routes call the vault, which decides and logs.
 //!
@@ -39,6 +40,7 @@ pub mod openapi;
 pub mod rate;
 mod serve;
 mod system;
+pub mod webhook;
 
 use std::sync::{Arc, OnceLock};
 

@@ -179,6 +179,20 @@ pub struct ProofOut {
     pub checkpoint: String,
 }
 
+impl From<kura::audit::proof::Proof> for ProofOut {
+    fn from(p: kura::audit::proof::Proof) -> ProofOut {
+        ProofOut {
+            log: p.log,
+            index: p.index,
+            tree_size: p.tree_size,
+            leaf_hash: p.leaf_hash,
+            entry: p.entry,
+            inclusion_proof: p.inclusion_proof,
+            checkpoint: p.checkpoint,
+        }
+    }
+}
+
 /// A proof that entry `seq` is in the log of the newest signed checkpoint, checkable offline with the
 /// verifier key (`kura audit check-proof`). Auditors and security officers.
 #[utoipa::path(get, path = "/v1/audit/entries/{seq}/proof", tag = "audit",
@@ -204,13 +218,5 @@ async fn proof(
         })
     })
     .await?;
-    Ok(Json(ProofOut {
-        log: out.log,
-        index: out.index,
-        tree_size: out.tree_size,
-        leaf_hash: out.leaf_hash,
-        entry: out.entry,
-        inclusion_proof: out.inclusion_proof,
-        checkpoint: out.checkpoint,
-    }))
+    Ok(Json(out.into()))
 }

@@ -2,8 +2,10 @@
 //! server fault is a generic 5xx whose cause is logged with the request id.
 
 use http::StatusCode;
+use kura::vault::alerts::AlertError;
 use kura::vault::gate::PolicyChangeError;
 use kura::vault::principals::{AuthError, PrincipalError};
+use kura::vault::trace::TraceError;
 use kura::vault::{AccessError, CollectionError, EraseError, ReadError, WriteError};
 
 use crate::ApiError;
@@ -119,6 +121,31 @@ impl From<AuthError> for ApiError {
             AuthError::Principal(p) => ApiError::internal(p.to_string()),
             // Every refusal looks the same (which factor failed, or whether the name exists, is not said).
             _ => ApiError::unauthorized("sign-in refused"),
+        }
+    }
+}
+
+impl From<AlertError> for ApiError {
+    fn from(e: AlertError) -> ApiError {
+        match e {
+            AlertError::Denied(_) => denied(e.to_string()),
+            AlertError::Invalid(_) => ApiError::bad_request("invalid_request", e.to_string()),
+            // The reported contact point is not repeated, nor is it said whether it is anyone's.
+            AlertError::NotCanary => not_found("no such canary".to_owned()),
+            AlertError::Export(x) => x.into(),
+            _ => ApiError::internal(e.to_string()),
+        }
+    }
+}
+
+impl From<TraceError> for ApiError {
+    fn from(e: TraceError) -> ApiError {
+        match e {
+            TraceError::Denied(_) => denied(e.to_string()),
+            TraceError::Invalid(_) => ApiError::bad_request("invalid_trace", e.to_string()),
+            TraceError::Read(r) => r.into(),
+            TraceError::Export(x) => x.into(),
+            _ => ApiError::internal(e.to_string()),
         }
     }
 }

@@ -1,17 +1,21 @@
 //! The vault's HTTP API: records, sessions, principals and tokens, policies, audit queries, proofs and
-//! checkpoints. Handlers hold no rules: each builds an [`kura::Access`] for the authenticated principal (its
+//! checkpoints, exports, leak tracing, alerts, canary-hit reports and honey records. Handlers hold no rules: each builds an [`kura::Access`] for the authenticated principal (its
 //! stored attributes, the request's purpose, the token's scopes) and calls the [`Vault`], which decides, logs
 //! and answers. Vault calls block (the log is durable before data leaves), so they run on blocking threads.
 
+mod alerts;
 mod audit;
 mod errors;
 mod exports;
 mod policy;
 mod principals;
 mod records;
+mod trace;
 
 use std::path::PathBuf;
+
 use std::sync::Arc;
+pub use trace::BODY_LIMIT_BYTES as TRACE_BODY_LIMIT_BYTES;
 
 use kura::Vault;
 use utoipa_axum::router::OpenApiRouter;
@@ -46,7 +50,9 @@ pub fn routes(state: ApiState) -> OpenApiRouter {
         .merge(principals::routes(state.clone()))
         .merge(policy::routes(state.clone()))
         .merge(audit::routes(state.clone()))
-        .merge(exports::routes(state))
+        .merge(exports::routes(state.clone()))
+        .merge(trace::routes(state.clone()))
+        .merge(alerts::routes(state))
 }
 
 /// Bearer tokens checked by the vault: services' API tokens and people's session tokens. Every check is

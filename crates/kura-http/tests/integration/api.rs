@@ -21,15 +21,15 @@ use serde_json::{json, Value};
 
 use crate::support::{assert_error, call, Reply};
 
-const C: &str = "corporate-mobile";
+pub const C: &str = "corporate-mobile";
 const PASSWORD: &str = "a long enough passphrase";
 
 /// Generous limits and no token cache: a revocation or suspension takes effect at the next request.
-fn config() -> Config {
+pub fn config() -> Config {
     Config { auth_cache_ttl_secs: 0, rate_limit_per_second: 10_000, rate_limit_burst: 10_000, ..Config::default() }
 }
 
-fn custodian() -> Access {
+pub fn custodian() -> Access {
     Access::custodian("tester", "SETUP-1", "test").unwrap()
 }
 
@@ -45,22 +45,22 @@ pub fn bare_vault() -> (tempfile::TempDir, Arc<Vault>) {
 }
 
 /// A person as generated: field name → value as stored.
-type Person = BTreeMap<String, String>;
+pub type Person = BTreeMap<String, String>;
 
 /// A vault with generated employees of several client companies, and the people it holds.
-struct World {
-    dir: tempfile::TempDir,
-    vault: Arc<Vault>,
-    people: Vec<Person>,
-    ids: Vec<RecordId>,
+pub struct World {
+    pub dir: tempfile::TempDir,
+    pub vault: Arc<Vault>,
+    pub people: Vec<Person>,
+    pub ids: Vec<RecordId>,
     /// A person with a home address; their company is "A".
-    a: usize,
+    pub a: usize,
     /// A person of another company, "B".
-    b: usize,
+    pub b: usize,
 }
 
 impl World {
-    fn new() -> World {
+    pub fn new() -> World {
         let (dir, vault) = bare_vault();
         vault.create_collection(&custodian(), kura::schema::builtin(C).unwrap()).unwrap();
         let mut csv = Vec::new();
@@ -87,21 +87,21 @@ impl World {
         World { dir, vault, people, ids, a, b }
     }
 
-    fn app(&self, config: &Config) -> Router {
+    pub fn app(&self, config: &Config) -> Router {
         let state = ApiState::new(Arc::clone(&self.vault), Some(self.dir.path().to_owned()));
         kura_http::app(kura_http::api::routes(state), config, Hooks::new(VaultTokens(Arc::clone(&self.vault))))
     }
 
-    fn company(&self, i: usize) -> String {
+    pub fn company(&self, i: usize) -> String {
         self.people[i]["company"].clone()
     }
 
-    fn record(&self, i: usize) -> String {
+    pub fn record(&self, i: usize) -> String {
         format!("/v1/collections/{C}/records/{}", self.ids[i])
     }
 
     /// A service account with one role, assigned to `companies`, and an API token with `scopes`.
-    fn service(&self, name: &str, role: Role, companies: &[String], scopes: &[&str]) -> String {
+    pub fn service(&self, name: &str, role: Role, companies: &[String], scopes: &[&str]) -> String {
         let p = Principal::new(name, Kind::Service, [role].into(), None, companies.iter().cloned().collect()).unwrap();
         self.vault.add_principal(&custodian(), &p).unwrap();
         self.token(name, scopes, kura::store::now() + 3600)
@@ -132,7 +132,7 @@ impl World {
     }
 
     /// The values of person `i` that are personal (never to appear in an error or a log entry).
-    fn personal(&self, i: usize) -> Vec<String> {
+    pub fn personal(&self, i: usize) -> Vec<String> {
         ["employee_id", "user_name", "user_name_kana", "mobile", "email", "home_address"]
             .iter()
             .filter_map(|f| self.people[i].get(*f).cloned())
@@ -140,14 +140,14 @@ impl World {
     }
 
     /// Checks that no personal value of person `i` appears in `text`.
-    fn assert_clean(&self, text: &str, i: usize) {
+    pub fn assert_clean(&self, text: &str, i: usize) {
         for v in self.personal(i) {
             assert!(!text.contains(&v), "`{v}` appears in {text}");
         }
     }
 
     /// Every entry of the access log, oldest first.
-    fn log(&self) -> Vec<Entry> {
+    pub fn log(&self) -> Vec<Entry> {
         let store = self.vault.audit_log().store();
         let size = store.size().unwrap();
         store.entries(0, size).unwrap().into_iter().map(|(_, data)| Entry::from_leaf(&data).unwrap()).collect()
@@ -164,12 +164,12 @@ async fn sign_in(app: &Router, name: &str, password: &str, code: &str) -> Reply 
 }
 
 /// A request to the API.
-struct Req {
+pub struct Req {
     builder: http::request::Builder,
     body: Body,
 }
 
-fn req(method: &str, path: &str) -> Req {
+pub fn req(method: &str, path: &str) -> Req {
     Req { builder: Request::builder().method(method).uri(path), body: Body::empty() }
 }
 
@@ -178,16 +178,16 @@ impl Req {
         self.builder = self.builder.header(name, value);
         self
     }
-    fn token(self, token: &str) -> Req {
+    pub fn token(self, token: &str) -> Req {
         self.header("authorization", &format!("Bearer {token}"))
     }
-    fn purpose(self, purpose: &str) -> Req {
+    pub fn purpose(self, purpose: &str) -> Req {
         self.header("kura-purpose", purpose)
     }
     fn kind(self, kind: &str) -> Req {
         self.header("kura-purpose-kind", kind)
     }
-    fn json(self, body: Value) -> Req {
+    pub fn json(self, body: Value) -> Req {
         self.raw("application/json", body.to_string())
     }
     fn raw(mut self, content_type: &str, body: impl Into<Body>) -> Req {
@@ -195,7 +195,7 @@ impl Req {
         self.body = body.into();
         self
     }
-    async fn send(self, app: &Router) -> Reply {
+    pub async fn send(self, app: &Router) -> Reply {
         call(app, self.builder.body(self.body).unwrap()).await
     }
 }

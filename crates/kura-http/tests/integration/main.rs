@@ -2,6 +2,7 @@
 //! real servers on 127.0.0.1:0, plain and TLS.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+mod alerts;
 mod api;
 mod auth;
 mod errors;

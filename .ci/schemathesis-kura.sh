@@ -103,7 +103,15 @@ with open(out, "w", encoding="utf-8") as f:
         ("PUT", "/v1/principals/{name}/password"),
         # API tokens are issued to service accounts only (a principal the fuzzer created may be a person).
         ("POST", "/v1/principals/{name}/tokens"),
+        # honey records need the organisation's canary pools (this vault has none: 409);
+        ("POST", "/v1/collections/{collection}/honey"),
+        # the report of a canary hit names a contact point some canary holds (else 404).
+        ("POST", "/v1/canary-hits"),
     ]
+    # Alert rules are TOML: a string the document allows is seldom valid rules (400).
+    f.write("[[operations]]\ninclude-path = \"/v1/alerts/rules\"\ninclude-method = \"PUT\"\n")
+    f.write("checks.positive_data_acceptance.expected-statuses = "
+            "[\"2xx\", \"400\", \"401\", \"403\", \"404\", \"409\", \"422\", \"429\", \"5xx\"]\n")
     for method, path in semantic:
         f.write(f"[[operations]]\ninclude-path = \"{path}\"\ninclude-method = \"{method}\"\n")
         f.write("checks.positive_data_acceptance.expected-statuses = "

@@ -35,7 +35,7 @@ pub fn run(g: &Global, c: AlertsCmd) -> Result<()> {
         }
         AlertsCmd::Rules { purpose } => {
             let s = open::open_for(g, &purpose.purpose, &purpose.purpose_kind)?;
-            let rules = s.vault.alert_rules()?;
+            let rules = s.vault.alert_rules(&s.access)?;
             if rules.trim().is_empty() {
                 println!("# the default rules are in force (see docs/ALERTS.md)");
             } else {

@@ -84,7 +84,9 @@ pub fn story(vault: &Vault, global: &Global, dir: &Path, cast: &Cast<'_>, first:
     let mut contractor_spec = spec("subcontractor desk");
     contractor_spec.companies = cast.outsider.companies.iter().take(1).cloned().collect();
     match vault.request_export(&pull, &contractor_spec) {
-        Err(ExportError::Denied(why)) => println!("   {} (委託先) asks for a list: refused — {why}", cast.outsider.name),
+        Err(ExportError::Denied(why)) => {
+            println!("   {} (委託先) asks for a list: refused — {why}", cast.outsider.name)
+        }
         other => bail!("a subcontractor's export request was not refused: {other:?}"),
     }
     let supervisors: Vec<&Principal> = cast
@@ -106,7 +108,8 @@ pub fn story(vault: &Vault, global: &Global, dir: &Path, cast: &Cast<'_>, first:
             vault.decide_export(&ok, &e.id, true, "")?;
             let file = vault.export_file(&req, &e.id, &kura::render::Options::default())?;
             std::fs::write(dir.join("exports").join(format!("{}.csv", e.id)), &file.bytes)?;
-            let mut r = csv::Reader::from_reader(file.bytes.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(&file.bytes));
+            let mut r =
+                csv::Reader::from_reader(file.bytes.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(&file.bytes));
             let table: Vec<Vec<String>> =
                 r.records().map(|x| x.map(|x| x.iter().map(str::to_owned).collect())).collect::<Result<_, _>>()?;
             let e = vault.exports(&req)?.into_iter().find(|x| x.id == e.id).context("export vanished")?;
@@ -152,7 +155,10 @@ pub fn story(vault: &Vault, global: &Global, dir: &Path, cast: &Cast<'_>, first:
     let leak_dir = dir.join("leak");
     std::fs::create_dir_all(&leak_dir)?;
     std::fs::write(leak_dir.join("letters.txt"), &letters)?;
-    println!("   {} (half of them re-typed: full-width digits made ASCII, spaces collapsed):", leak_dir.join("letters.txt").display());
+    println!(
+        "   {} (half of them re-typed: full-width digits made ASCII, spaces collapsed):",
+        leak_dir.join("letters.txt").display()
+    );
     for line in letters.lines().take(5) {
         println!("     {line}");
     }

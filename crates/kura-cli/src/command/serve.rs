@@ -26,6 +26,9 @@ pub fn run(g: &Global, a: &ServeArgs) -> Result<()> {
     let config = kura_http::Config::load(a.config.as_deref())?;
     let session = open::open(g, "server start")?;
     let vault = Arc::new(session.vault);
+    if kura_http::webhook::register_configured(&vault, &config).map_err(anyhow::Error::msg)? {
+        eprintln!("kura serve: alerts are posted to the configured webhook");
+    }
     // Panic messages may quote values: only the location is printed.
     std::panic::set_hook(Box::new(|info| {
         let at = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();

@@ -165,8 +165,23 @@ impl Vault {
         Ok(Some(plain.to_vec()))
     }
 
-    /// The anomaly rules in force (TOML; the defaults when none were set).
-    pub fn alert_rules(&self) -> Result<String, ExportError> {
+    /// The anomaly rules in force (TOML; empty when the defaults are): administrators, security officers and
+    /// auditors; the read is logged.
+    pub fn alert_rules(&self, access: &Access) -> Result<String, AlertError> {
+        self.require_role(
+            access,
+            &[Role::Administrator, Role::SecurityOfficer, Role::Auditor],
+            "audit:read",
+            Action::LogAccess,
+            "reading the alert rules",
+        )?;
+        let mut e = self.entry(access, Action::LogAccess, None, Outcome::Allow);
+        e.detail = "alert rules read".to_owned();
+        self.log(vec![e])?;
+        Ok(self.stored_rules()?)
+    }
+
+    fn stored_rules(&self) -> Result<String, ExportError> {
         Ok(match self.open_doc(CONFIG_KIND, CONFIG_ID)? {
             Some(b) => {
                 String::from_utf8(b).map_err(|_| ExportError::State("the alert rules are damaged".to_owned()))?
@@ -211,7 +226,7 @@ impl Vault {
         if !due {
             return;
         }
-        let text = match self.alert_rules() {
+        let text = match self.stored_rules() {
             Ok(t) => t,
             Err(e) => {
                 tracing::error!(error = %e, "alert rules cannot be read; the previous rules stay in force");
@@ -478,7 +493,11 @@ impl Vault {
         if sample.is_empty() {
             return Err(AlertError::Invalid("the collection holds no records to imitate".to_owned()));
         }
-        let batch = crate::canary::ExportId::new(format!("{HONEY_PREFIX}{collection}:{}", store::now()));
+        let batch = crate::canary::ExportId::new(format!(
+            "{HONEY_PREFIX}{collection}:{}:{}",
+            store::now(),
+            hex::encode(rand::random::<[u8; 4]>())
+        ));
         let secret: [u8; 32] = rand::random();
         let canaries = loop {
             let (mut registry, previous) = self.canary_registry()?;
@@ -506,8 +525,10 @@ impl Vault {
                 })
             })
             .collect::<Result<_, _>>()?;
-        let written =
-            self.write(access, collection, rows, &mut |_| {}).map_err(|e| AlertError::Invalid(e.to_string()))?;
+        let written = self.write(access, collection, rows, &mut |_| {}).map_err(|e| match e {
+            super::WriteError::Read(ReadError::Denied(why)) => AlertError::Denied(why),
+            other => AlertError::Invalid(other.to_string()),
+        })?;
         for _ in 0..8 {
             let previous = self.store.document(HONEY_KIND, collection)?;
             let mut all = self.honey_records(collection)?;

@@ -6,7 +6,7 @@
 //! refuses an export whose canaries reuse one. Contact points are keyed by their canonical form, so a letter,
 //! call or e-mail that reaches the organisation in any notation finds its export ([`Registry::lookup`]).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -79,6 +79,9 @@ pub struct Registry {
     by_contact: HashMap<String, CanaryId>,
     /// Export → its canaries.
     by_export: HashMap<ExportId, Vec<CanaryId>>,
+    /// Contact points known to be taken without a registration here (claimed by a concurrent or interrupted
+    /// approval): never drawn again. Not stored.
+    reserved: HashSet<String>,
 }
 
 /// What is stored: the registrations only; the indexes are rebuilt on load.
@@ -188,7 +191,13 @@ impl Registry {
     /// Whether a canonical contact point belongs to a canary: the exclusion list for the organisation's own
     /// mailings, calls and e-mail campaigns. Pass the canonical form (see [`crate::normalize::canonical`]).
     pub fn is_canary_contact(&self, canonical: &str) -> bool {
-        self.by_contact.contains_key(canonical)
+        self.by_contact.contains_key(canonical) || self.reserved.contains(canonical)
+    }
+
+    /// Marks a contact point (canonical form) as taken although no canary here holds it: it was claimed
+    /// elsewhere. [`super::make`] never draws it.
+    pub fn reserve(&mut self, canonical: &str) {
+        self.reserved.insert(canonical.to_owned());
     }
 
     /// The canary holding a contact point given in canonical form.

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use super::exports::{doc_ad, ExportError, CANARY_KIND, REGISTRY_ID};
+use super::exports::{doc_ad, ExportError};
 use super::{Access, ReadError, Vault};
 use crate::alerts::rules::{self, Detector, Event, EventKind, Rule, Severity};
 use crate::audit::{self, Action, Entry, Outcome};
@@ -421,7 +421,7 @@ impl Vault {
                 "the channel is at most 64 and the note at most 512 characters, one line".to_owned(),
             ));
         }
-        let (registry, _) = self.canary_registry()?;
+        let registry = self.canary_registry()?;
         let Some(hit) = registry.lookup(contact) else {
             let mut e = self.entry(access, Action::Alert, None, Outcome::Fail);
             e.detail = format!("canary hit reported via {channel}: no canary holds the contact point");
@@ -499,20 +499,9 @@ impl Vault {
             hex::encode(rand::random::<[u8; 4]>())
         ));
         let secret: [u8; 32] = rand::random();
-        let canaries = loop {
-            let (mut registry, previous) = self.canary_registry()?;
-            let req =
-                crate::canary::Request { schema: &c.schema, export: &batch, count: n, secret: &secret, rows: &sample };
-            let made = crate::canary::make(&pools, &registry, &req).map_err(|e| AlertError::Invalid(e.to_string()))?;
-            registry.register(&batch, &made).map_err(|e| AlertError::Invalid(e.to_string()))?;
-            let json = serde_json::to_vec(&registry).map_err(|e| AlertError::Invalid(e.to_string()))?;
-            let sealed = self.seal_doc(CANARY_KIND, REGISTRY_ID, &json)?;
-            match self.store.put_document(CANARY_KIND, REGISTRY_ID, &sealed, previous.as_deref()) {
-                Ok(()) => break made,
-                Err(store::Error::Conflict) => continue,
-                Err(e) => return Err(e.into()),
-            }
-        };
+        let req =
+            crate::canary::Request { schema: &c.schema, export: &batch, count: n, secret: &secret, rows: &sample };
+        let canaries = self.make_and_register(&pools, &req)?;
         let rows: Vec<super::input::Values> = canaries
             .iter()
             .map(|k| {

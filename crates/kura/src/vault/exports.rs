@@ -234,7 +234,6 @@ pub(super) fn doc_ad(kind: &str, id: &str) -> Vec<u8> {
 /// The document kind of the canary pools and registry.
 pub(super) const CANARY_KIND: &str = "canary";
 const POOLS_ID: &str = "pools";
-pub(super) const REGISTRY_ID: &str = "registry";
 
 impl Vault {
     fn seal_export(&self, e: &Export) -> Result<Vec<u8>, ExportError> {
@@ -598,7 +597,7 @@ impl Vault {
             return Ok((ids, rows, 0));
         }
         let pools = self.canary_pools()?;
-        let (registry, _) = self.canary_registry()?;
+        let registry = self.canary_registry()?;
         let total = ids.len();
         let (ids, rows): (Vec<RecordId>, Vec<Row>) = ids
             .into_iter()
@@ -629,17 +628,20 @@ impl Vault {
     }
 
     /// The organisation's canary contact points (`kura canary pools`); approvals are refused until they exist.
-    pub(crate) fn canary_pools(&self) -> Result<crate::canary::Pools, ExportError> {
+    pub(crate) fn canary_pools(&self) -> Result<std::sync::Arc<crate::canary::Pools>, ExportError> {
         let Some(sealed) = self.store.document(CANARY_KIND, POOLS_ID)? else {
             return Err(ExportError::State(
                 "no canary pools are configured: every export carries canaries (see `kura export pools`)".to_owned(),
             ));
         };
-        let text = crypto::open(&self.auth_key()?, &doc_ad(CANARY_KIND, POOLS_ID), &sealed)
-            .map_err(|_| ExportError::State("the canary pools do not open (altered in the database?)".to_owned()))?;
-        let text = String::from_utf8(text.to_vec())
-            .map_err(|_| ExportError::State("the canary pools are damaged".to_owned()))?;
-        crate::canary::Pools::from_toml(&text).map_err(|e| ExportError::Invalid(e.to_string()))
+        self.cached_pools(&sealed, || {
+            let text = crypto::open(&self.auth_key()?, &doc_ad(CANARY_KIND, POOLS_ID), &sealed).map_err(|_| {
+                ExportError::State("the canary pools do not open (altered in the database?)".to_owned())
+            })?;
+            let text = String::from_utf8(text.to_vec())
+                .map_err(|_| ExportError::State("the canary pools are damaged".to_owned()))?;
+            crate::canary::Pools::from_toml(&text).map_err(|e| ExportError::Invalid(e.to_string()))
+        })
     }
 
     /// Sets the organisation's canary contact points from TOML (administrators); validated first, logged.
@@ -667,19 +669,6 @@ impl Vault {
         Err(ExportError::State("too many concurrent changes; try again".to_owned()))
     }
 
-    /// The canary registry (every canary of every export, by contact point) and its sealed bytes.
-    pub fn canary_registry(&self) -> Result<(crate::canary::Registry, Option<Vec<u8>>), ExportError> {
-        let Some(sealed) = self.store.document(CANARY_KIND, REGISTRY_ID)? else {
-            return Ok((crate::canary::Registry::new(), None));
-        };
-        let json = crypto::open(&self.auth_key()?, &doc_ad(CANARY_KIND, REGISTRY_ID), &sealed).map_err(|_| {
-            ExportError::State("the canary registry does not open (altered in the database?)".to_owned())
-        })?;
-        let registry = serde_json::from_slice(&json)
-            .map_err(|_| ExportError::State("the canary registry is damaged".to_owned()))?;
-        Ok((registry, Some(sealed)))
-    }
-
     /// Makes and registers an export's canaries (at approval): imitating its real rows, on contact points no
     /// other export uses.
     fn make_canaries(&self, c: &Loaded, e: &Export) -> Result<Vec<crate::canary::Canary>, ExportError> {
@@ -695,28 +684,14 @@ impl Vault {
         }
         let secret = self.export_secret(&e.id)?;
         let export = crate::canary::ExportId::new(e.id.clone());
-        for _ in 0..8 {
-            let (mut registry, previous) = self.canary_registry()?;
-            let req = crate::canary::Request {
-                schema: &c.schema,
-                export: &export,
-                count: e.spec.canaries as usize,
-                secret: &secret,
-                rows: &rows,
-            };
-            let canaries =
-                crate::canary::make(&pools, &registry, &req).map_err(|err| ExportError::State(err.to_string()))?;
-            registry.register(&export, &canaries).map_err(|err| ExportError::State(err.to_string()))?;
-            let json = serde_json::to_vec(&registry).map_err(|err| ExportError::Invalid(err.to_string()))?;
-            let sealed = crypto::seal(&self.auth_key()?, &doc_ad(CANARY_KIND, REGISTRY_ID), &json)
-                .map_err(|err| ExportError::Invalid(err.to_string()))?;
-            match self.store.put_document(CANARY_KIND, REGISTRY_ID, &sealed, previous.as_deref()) {
-                Ok(()) => return Ok(canaries),
-                Err(store::Error::Conflict) => continue,
-                Err(err) => return Err(err.into()),
-            }
-        }
-        Err(ExportError::State("too many concurrent changes; try again".to_owned()))
+        let req = crate::canary::Request {
+            schema: &c.schema,
+            export: &export,
+            count: e.spec.canaries as usize,
+            secret: &secret,
+            rows: &rows,
+        };
+        self.make_and_register(&pools, &req)
     }
 
     /// The records and values of an export: the selected companies' records (found through the scope field's

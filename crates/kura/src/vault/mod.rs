@@ -11,6 +11,7 @@
 //! ciphertext moved to another record or field fails to open.
 
 pub mod alerts;
+pub mod canaries;
 pub mod codec;
 pub mod exports;
 pub mod gate;
@@ -630,6 +631,8 @@ pub struct Vault {
     summaries: std::sync::Mutex<HashMap<String, (Arc<Summary>, std::time::Instant)>>,
     /// Anomaly rules, honey set and alert sinks of this process.
     watch: alerts::Watch,
+    /// The canary registry and pools as this process last read them.
+    canaries: canaries::Shared,
 }
 
 impl std::fmt::Debug for Vault {
@@ -667,6 +670,7 @@ impl Vault {
             principal_versions: Default::default(),
             summaries: Default::default(),
             watch: Default::default(),
+            canaries: Default::default(),
         })
     }
 

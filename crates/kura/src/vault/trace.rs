@@ -226,7 +226,7 @@ impl Vault {
             ));
         }
         let c = self.collection(collection)?;
-        let (registry, _) = self.canary_registry()?;
+        let registry = self.canary_registry()?;
 
         // 1. Canaries and links, row by row.
         let mut evidence = Vec::with_capacity(rows.len());

@@ -122,7 +122,7 @@ fn exports_need_a_second_person_and_run_out() {
             .filter(|p| p["company"] == company)
             .map(|p| canon(kura::schema::FieldType::Phone, &p["mobile"]))
             .collect();
-        let (registry, _) = vault.canary_registry().unwrap();
+        let registry = vault.canary_registry().unwrap();
         let mut canaries = 0;
         for row in &got {
             let mobile = canon(kura::schema::FieldType::Phone, &row[2]);

@@ -180,6 +180,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn write(&self, c: CollectionId, records: &[RecordWrite], progress: &mut dyn FnMut(u64)) -> Result<(), Error>;
     /// One record.
     fn record(&self, c: CollectionId, id: RecordId) -> Result<Option<StoredRecord>, Error>;
+    /// The stored records among `ids` (bulk reads for exports; missing ids are left out, order is not kept).
+    fn records(&self, c: CollectionId, ids: &[RecordId]) -> Result<Vec<StoredRecord>, Error>;
     /// Records whose field `field` has blind-index token `token`.
     fn find(&self, c: CollectionId, field: u8, token: &Token) -> Result<Vec<RecordId>, Error>;
     /// Destroys a subject's key, then their record and index entries, leaving a tombstone.

@@ -296,6 +296,27 @@ impl Store for PgStore {
         Ok(())
     }
 
+    fn records(&self, c: CollectionId, ids: &[RecordId]) -> Result<Vec<StoredRecord>, Error> {
+        let mut client = self.client()?;
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(CHUNK) {
+            let arr: Vec<&[u8]> = chunk.iter().map(|t| &t.0[..]).collect();
+            let rows = client.query(
+                "SELECT id, key_version, fields, tokens FROM kura_record WHERE collection_id = $1 AND id = ANY($2)",
+                &[&c.0, &arr],
+            )?;
+            for r in rows {
+                out.push(StoredRecord {
+                    id: record_id(r.get(0))?,
+                    key_version: r.get::<_, i32>(1) as u32,
+                    fields: r.get(2),
+                    tokens: decode_tokens(r.get(3))?,
+                });
+            }
+        }
+        Ok(out)
+    }
+
     fn record(&self, c: CollectionId, id: RecordId) -> Result<Option<StoredRecord>, Error> {
         let row = self.client()?.query_opt(
             "SELECT key_version, fields, tokens FROM kura_record WHERE collection_id = $1 AND id = $2",

@@ -21,6 +21,9 @@ use super::{
     SubjectKey,
 };
 use crate::crypto::Token;
+
+/// Ids per bulk statement (SQLite's default limit on parameters is 32,766).
+const BULK: usize = 500;
 use crate::id::{CollectionId, RecordId};
 
 const VAULT_MIGRATIONS: &[&str] = &[
@@ -370,12 +373,28 @@ impl Store for SqliteStore {
 
     fn subject_keys(&self, ids: &[RecordId]) -> Result<Vec<SubjectKey>, Error> {
         let keyring = self.keyring()?;
-        let mut stmt = keyring.prepare_cached("SELECT version, wrapped FROM subject_key WHERE record_id = ?1")?;
         let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
+        if let [id] = ids {
+            let mut stmt = keyring.prepare_cached("SELECT version, wrapped FROM subject_key WHERE record_id = ?1")?;
             let row: Option<(u32, Vec<u8>)> = stmt.query_row([&id.0[..]], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
             if let Some((version, wrapped)) = row {
                 out.push(SubjectKey { record: *id, version, wrapped });
+            }
+            return Ok(out);
+        }
+        for chunk in ids.chunks(BULK) {
+            let marks = vec!["?"; chunk.len()].join(",");
+            let mut stmt = keyring.prepare_cached(&format!(
+                "SELECT record_id, version, wrapped FROM subject_key WHERE record_id IN ({marks})"
+            ))?;
+            let args: Vec<&dyn rusqlite::ToSql> = chunk.iter().map(|id| &id.0 as &dyn rusqlite::ToSql).collect();
+            let rows = stmt.query_map(args.as_slice(), |r| {
+                Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, u32>(1)?, r.get::<_, Vec<u8>>(2)?))
+            })?;
+            for row in rows {
+                let (id, version, wrapped) = row?;
+                let record = RecordId::from_slice(&id).ok_or(Error::Corrupt("a record id is not 16 bytes"))?;
+                out.push(SubjectKey { record, version, wrapped });
             }
         }
         Ok(out)
@@ -408,6 +427,29 @@ impl Store for SqliteStore {
             Ok(StoredRecord { id, key_version, fields, tokens: decode_tokens(&tokens)? })
         })
         .transpose()
+    }
+
+    fn records(&self, c: CollectionId, ids: &[RecordId]) -> Result<Vec<StoredRecord>, Error> {
+        let vault = self.vault()?;
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(BULK) {
+            let marks = vec!["?"; chunk.len()].join(",");
+            let mut stmt = vault.prepare_cached(&format!(
+                "SELECT id, key_version, fields, tokens FROM record WHERE collection_id = ? AND id IN ({marks})"
+            ))?;
+            let mut args: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() + 1);
+            args.push(&c.0);
+            args.extend(chunk.iter().map(|id| &id.0 as &dyn rusqlite::ToSql));
+            let rows = stmt.query_map(args.as_slice(), |r| {
+                Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, u32>(1)?, r.get::<_, Vec<u8>>(2)?, r.get::<_, Vec<u8>>(3)?))
+            })?;
+            for row in rows {
+                let (id, key_version, fields, tokens) = row?;
+                let id = RecordId::from_slice(&id).ok_or(Error::Corrupt("a record id is not 16 bytes"))?;
+                out.push(StoredRecord { id, key_version, fields, tokens: decode_tokens(&tokens)? });
+            }
+        }
+        Ok(out)
     }
 
     fn find(&self, c: CollectionId, field: u8, token: &Token) -> Result<Vec<RecordId>, Error> {

@@ -242,7 +242,13 @@ impl Vault {
         }
         match rules::Config::from_toml(&text) {
             Ok(config) => *d = Some((Detector::new(config), text)),
-            Err(e) => tracing::error!(error = %e, "stored alert rules are invalid; the previous rules stay in force"),
+            Err(e) if d.is_some() => {
+                tracing::error!(error = %e, "stored alert rules are invalid; the previous rules stay in force");
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "stored alert rules are invalid; the default rules are in force");
+                *d = Some((Detector::new(rules::Config::default()), text));
+            }
         }
     }
 
@@ -315,8 +321,9 @@ impl Vault {
             let Ok(mut d) = self.watch.detector.lock() else { continue };
             let Some((detector, _)) = d.as_mut() else { continue };
             for kind in events {
+                // The honey event is the tripwire; the records are counted once, by the read event.
                 let records = match kind {
-                    EventKind::Export => records.saturating_sub(1),
+                    EventKind::Honey => 0,
                     _ => records,
                 };
                 let event = Event {

@@ -707,10 +707,11 @@ impl Vault {
         for company in &spec.companies {
             candidates.extend(self.lookup_ids(&c.schema.name, &scope, company)?.into_iter().map(|id| (id, company)));
         }
-        let chosen: Vec<Option<(RecordId, Row)>> = candidates
-            .par_iter()
-            .map(|(id, company)| -> Result<Option<(RecordId, Row)>, ExportError> {
-                let r = self.reveal_all(c, *id)?;
+        let mut chosen: Vec<Option<(RecordId, Row)>> = Vec::with_capacity(candidates.len());
+        for chunk in candidates.chunks(4096) {
+            let ids: Vec<RecordId> = chunk.iter().map(|(id, _)| *id).collect();
+            let records = self.reveal_many(c, &ids)?;
+            chosen.par_extend(records.into_par_iter().zip(chunk.par_iter()).map(|(r, (id, company))| {
                 // The index is only a pointer: a row edited into it must not carry another company's person
                 // into the file.
                 let own = scope_pos
@@ -719,7 +720,7 @@ impl Vault {
                     .and_then(|v| normalize::canonical(FieldType::Organisation, v.expose()).ok())
                     .is_some_and(|v| v.as_str() == company.as_str());
                 if !own {
-                    return Ok(None);
+                    return None;
                 }
                 if !spec.departments.is_empty() {
                     let d = dept
@@ -727,13 +728,13 @@ impl Vault {
                         .and_then(|f| f.value.as_ref())
                         .and_then(|v| normalize::canonical(FieldType::Department, v.expose()).ok());
                     if !d.is_some_and(|d| spec.departments.contains(d.as_str())) {
-                        return Ok(None);
+                        return None;
                     }
                 }
                 let row = positions.iter().map(|p| r.fields.get(*p).and_then(|f| f.value.clone())).collect();
-                Ok(Some((*id, row)))
-            })
-            .collect::<Result<_, _>>()?;
+                Some((*id, row))
+            }));
+        }
         Ok(chosen.into_iter().flatten().unzip())
     }
 

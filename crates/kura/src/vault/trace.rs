@@ -448,7 +448,7 @@ impl Vault {
                 if f.kind != v.kind || f.scope || c.index.get(pos).is_none_or(Option::is_none) {
                     continue;
                 }
-                let Ok(ids) = self.lookup_ids(&c.schema.name, &f.name, &v.text) else { continue };
+                let Some(ids) = self.lookup_leaked(&c.schema.name, &f.name, v.kind, &v.text) else { continue };
                 if ids.is_empty() || ids.len() > MAX_MATCHES {
                     continue;
                 }
@@ -477,7 +477,14 @@ impl Vault {
         let mut values = Vec::new();
         let mut differing = 0;
         for v in &row.values {
-            let Ok(leaked) = normalize::canonical(v.kind, &v.text) else {
+            let leaked = normalize::canonical(v.kind, &v.text).or_else(|e| {
+                if v.kind == FieldType::Phone && !v.text.trim_start().starts_with('+') {
+                    normalize::canonical(v.kind, &format!("+1 {}", v.text))
+                } else {
+                    Err(e)
+                }
+            });
+            let Ok(leaked) = leaked else {
                 differing += 1;
                 continue;
             };
@@ -505,6 +512,18 @@ impl Vault {
             }
         }
         Ok(Linked { record, matched, values, differing })
+    }
+
+    /// The records whose `field` holds the leaked `text`: a phone number written without its country code that
+    /// is not Japanese is tried as a North American one (`(415) 555-0100`), as the parser notes.
+    fn lookup_leaked(&self, collection: &str, field: &str, kind: FieldType, text: &str) -> Option<Vec<RecordId>> {
+        match self.lookup_ids(collection, field, text) {
+            Ok(ids) => Some(ids),
+            Err(_) if kind == FieldType::Phone && !text.trim_start().starts_with('+') => {
+                self.lookup_ids(collection, field, &format!("+1 {text}")).ok()
+            }
+            Err(_) => None,
+        }
     }
 
     /// The exports whose manifests name `record` (from the log's subject index).

@@ -542,6 +542,8 @@ pub enum BenchPart {
     Export,
     /// The fingerprint decoder's evaluation: identification and false accusations per attack and leak size.
     Trace,
+    /// Leak tracing at scale: `--exports` governed exports through the whole workflow, then traces of 14 rows.
+    Registry,
 }
 
 #[derive(Debug, Args)]
@@ -570,6 +572,9 @@ pub struct BenchArgs {
     /// Concurrent keep-alive connections of the HTTP benchmark's load generator.
     #[arg(long, default_value_t = 32)]
     pub connections: usize,
+    /// Exports in the registry of the leak-tracing benchmark.
+    #[arg(long, default_value_t = 10_000)]
+    pub exports: usize,
 }
 
 #[derive(Debug, Subcommand)]

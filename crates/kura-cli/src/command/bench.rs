@@ -131,6 +131,9 @@ pub fn run(g: &Global, a: &BenchArgs) -> Result<()> {
     if matches!(a.part, crate::cli::BenchPart::All | crate::cli::BenchPart::Trace) {
         super::bench_export::run_trace(a)?;
     }
+    if matches!(a.part, crate::cli::BenchPart::All | crate::cli::BenchPart::Registry) {
+        super::bench_trace::run(a)?;
+    }
     Ok(())
 }
 

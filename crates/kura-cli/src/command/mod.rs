@@ -6,6 +6,7 @@ mod bench;
 mod bench_export;
 mod bench_http;
 mod bench_log;
+mod bench_trace;
 mod collection;
 mod demo;
 mod demo_leak;

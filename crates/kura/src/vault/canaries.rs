@@ -31,7 +31,7 @@ const CLAIM_KIND: &str = "canary-claim";
 #[derive(Default)]
 pub(crate) struct Cache {
     loaded: BTreeSet<String>,
-    registry: Registry,
+    registry: Arc<Registry>,
     pools: Option<(Vec<u8>, Arc<Pools>)>,
 }
 
@@ -87,7 +87,7 @@ impl Vault {
     }
 
     /// The canary registry: every canary of every export (and honey batch), by contact point.
-    pub fn canary_registry(&self) -> Result<Registry, ExportError> {
+    pub fn canary_registry(&self) -> Result<Arc<Registry>, ExportError> {
         let ids = self.store.document_ids(EXPORT_KIND)?;
         let mut cache = self.canaries.lock().map_err(|_| ExportError::State("canary cache poisoned".to_owned()))?;
         for id in ids {
@@ -102,13 +102,12 @@ impl Vault {
             }
             let canaries: Vec<Canary> =
                 stored.canaries.into_iter().map(|(id, contacts)| Canary { id, row: Vec::new(), contacts }).collect();
-            cache
-                .registry
+            Arc::make_mut(&mut cache.registry)
                 .register(&stored.export, &canaries)
                 .map_err(|e| ExportError::State(format!("the canary registry is inconsistent: {e}")))?;
             cache.loaded.insert(id);
         }
-        Ok(cache.registry.clone())
+        Ok(Arc::clone(&cache.registry))
     }
 
     /// Claims every contact point of `canaries` for `export`, then records the export's canaries.
@@ -159,8 +158,11 @@ impl Vault {
         let mut taken: Vec<String> = Vec::new();
         for _ in 0..8 {
             let mut registry = self.canary_registry()?;
-            for t in &taken {
-                registry.reserve(t);
+            if !taken.is_empty() {
+                let own = Arc::make_mut(&mut registry);
+                for t in &taken {
+                    own.reserve(t);
+                }
             }
             let canaries =
                 crate::canary::make(pools, &registry, req).map_err(|err| ExportError::State(err.to_string()))?;

@@ -28,8 +28,7 @@ const LEAKS: usize = 7;
 
 /// Pools with one phone number and one mail drop per export.
 fn pools(n: usize) -> String {
-    let phones: Vec<String> =
-        (0..n).map(|i| format!("\"090-{:04}-{:04}\"", 2000 + i / 10_000, i % 10_000)).collect();
+    let phones: Vec<String> = (0..n).map(|i| format!("\"090-{:04}-{:04}\"", 2000 + i / 10_000, i % 10_000)).collect();
     let mut s = format!("phones = [{}]\n\n[email]\ndomains = [\"mail.canary-example.jp\"]\n", phones.join(", "));
     for i in 0..n {
         s.push_str(&format!(
@@ -81,7 +80,13 @@ fn run_in(a: &BenchArgs, dir: &std::path::Path) -> Result<()> {
     let pairs: Vec<(String, String)> = pairs.into_keys().filter(|(_, d)| !d.is_empty()).collect();
     let companies: BTreeSet<String> = pairs.iter().map(|(c, _)| c.clone()).collect();
     for i in 0..SUPERVISORS {
-        let p = Principal::new(&format!("lead-{i:02}"), Kind::Employee, [Role::Supervisor].into(), None, companies.clone())?;
+        let p = Principal::new(
+            &format!("lead-{i:02}"),
+            Kind::Employee,
+            [Role::Supervisor].into(),
+            None,
+            companies.clone(),
+        )?;
         vault.add_principal(&custodian, &p)?;
     }
     let officer = Principal::new("officer", Kind::Employee, [Role::SecurityOfficer].into(), None, BTreeSet::new())?;

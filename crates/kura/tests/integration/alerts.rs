@@ -218,3 +218,32 @@ fn a_burst_of_refusals_suspends_automatically() {
     assert_eq!(changes.len(), 1, "{changes:?}");
     assert!(changes[0].principal.contains(kura::vault::alerts::SYSTEM));
 }
+
+#[test]
+fn downloads_after_expiry_raise_one_alert() {
+    let s = setup(QUIET);
+    let lead = principal(&s.vault, "lead", Role::Supervisor, &s.companies);
+    let other = principal(&s.vault, "other", Role::Supervisor, &s.companies);
+    let spec = ExportSpec {
+        collection: C.to_owned(),
+        companies: s.companies.clone(),
+        departments: BTreeSet::new(),
+        fields: vec!["user_name".to_owned()],
+        format: Format::CsvUtf8,
+        recipient: "desk".to_owned(),
+        expires_at: kura::store::now() + 2,
+        max_downloads: 3,
+        dispose_within_days: 7,
+        canaries: 1,
+    };
+    let e = s.vault.request_export(&lead, &spec).unwrap();
+    s.vault.decide_export(&other, &e.id, true, "").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2_100));
+    // Two attempts after expiry: one incident, one alert.
+    for _ in 0..2 {
+        assert!(s.vault.export_file(&lead, &e.id, &kura::render::Options::default()).is_err());
+    }
+    let alerts: Vec<_> = s.vault.alerts(&s.officer).unwrap().into_iter().filter(|a| a.principal == "lead").collect();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!((alerts[0].rule, alerts[0].suspended), (Rule::DownloadAfterExpiry, false));
+}

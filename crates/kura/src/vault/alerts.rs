@@ -2,8 +2,8 @@
 //! touch, canary contact points on any report; each alert is stored sealed, logged, handed to the alert
 //! sinks (the server's webhook) and, where the rule says so, suspends the principal at once.
 //!
-//! - **Where events come from.** [`Vault::log`](super::Vault) passes every entry it appended to
-//!   [`Vault::watch`]: reads, searches, export manifests, refusals (denied bursts), downloads refused after
+//! - **Where events come from.** `Vault::log` passes every entry it appended to
+//!   `Vault::watch`: reads, searches, export manifests, refusals (denied bursts), downloads refused after
 //!   expiry. The detector ([`crate::alerts::rules`]) lives in the process: a long-running `kura serve` sees
 //!   the whole stream of its own requests; a one-shot CLI command only its own.
 //! - **Honey records** ([`Vault::plant_honey`]) are synthetic people written into the live vault through the

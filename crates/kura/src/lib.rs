@@ -23,6 +23,7 @@ pub mod auth;
 pub mod canary;
 pub mod card;
 pub mod crypto;
+pub mod desk;
 pub mod fingerprint;
 pub mod generate;
 pub mod id;

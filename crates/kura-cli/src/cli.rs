@@ -97,6 +97,125 @@ pub enum Command {
     /// Honey records: synthetic people in the live vault that no legitimate work touches.
     #[command(subcommand)]
     Honey(HoneyCmd),
+    /// Service-desk orders: take, assign, move, escalate; read personal data through an order; break-glass.
+    #[command(subcommand)]
+    Order(OrderCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrderCmd {
+    /// Take an order from a client company for some of its people (prints the order id).
+    Create {
+        /// Collection of the people.
+        #[arg(long)]
+        collection: String,
+        /// The client company.
+        #[arg(long)]
+        company: String,
+        /// new_line, device_change, repair, battery_shipment, cancellation, address_change or inquiry.
+        #[arg(long = "type")]
+        kind: String,
+        /// A record id of a person the order concerns. Repeatable.
+        #[arg(long = "person")]
+        people: Vec<String>,
+        /// low, normal, high or urgent.
+        #[arg(long, default_value = "normal")]
+        priority: String,
+        #[command(flatten)]
+        purpose: PurposeArg,
+    },
+    /// The caller's companies' orders (security officers and auditors: all).
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        purpose: PurposeArg,
+    },
+    /// Assign an order to a principal and/or a team.
+    Assign {
+        /// The order id (`ORD-…`).
+        id: String,
+        /// The assignee.
+        #[arg(long)]
+        to: Option<String>,
+        /// The team.
+        #[arg(long)]
+        team: Option<String>,
+        #[command(flatten)]
+        purpose: PurposeArg,
+    },
+    /// Move an order to a status: in_progress, escalated, waiting, done, cancelled.
+    Move {
+        /// The order id.
+        id: String,
+        /// The new status.
+        status: String,
+        /// A note (no personal data).
+        #[arg(long, default_value = "")]
+        note: String,
+        #[command(flatten)]
+        purpose: PurposeArg,
+    },
+    /// Escalate to an internal team (`--team`) or a partner (`--partner NAME --partner-kind courier|handset_maker|carrier`).
+    Escalate {
+        /// The order id.
+        id: String,
+        /// An internal team.
+        #[arg(long, conflicts_with = "partner")]
+        team: Option<String>,
+        /// A partner's name (its principals' team).
+        #[arg(long, requires = "partner_kind")]
+        partner: Option<String>,
+        /// The partner's kind.
+        #[arg(long)]
+        partner_kind: Option<String>,
+        /// Hours until the escalation (and the partner's view) ends.
+        #[arg(long, default_value_t = 72)]
+        hours: i64,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        purpose: PurposeArg,
+    },
+    /// End an order's running escalation.
+    EndEscalation {
+        /// The order id.
+        id: String,
+        #[command(flatten)]
+        purpose: PurposeArg,
+    },
+    /// Read one of an order's people through the order (only the fields its type needs).
+    Read {
+        /// The order id.
+        id: String,
+        /// The person's record id.
+        record: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Emergency read outside the orders, with a written reason; alerts the security officers.
+    BreakGlass {
+        /// Collection.
+        collection: String,
+        /// The record id.
+        record: String,
+        /// Why (at least 20 characters; kept in the alert for review).
+        #[arg(long)]
+        reason: String,
+        /// The order it relates to, if any.
+        #[arg(long)]
+        order: Option<String>,
+        #[command(flatten)]
+        purpose: PurposeArg,
+    },
+    /// Require desk staff to read personal data only through orders (administrators): on or off.
+    Require {
+        /// on or off.
+        state: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -34,8 +34,17 @@ pub fn code(err: &anyhow::Error) -> i32 {
         ) || matches!(
             cause.downcast_ref::<kura::vault::alerts::AlertError>(),
             Some(kura::vault::alerts::AlertError::NotCanary)
+        ) || matches!(
+            cause.downcast_ref::<kura::vault::desk::DeskError>(),
+            Some(kura::vault::desk::DeskError::Unknown)
         ) {
             return 4;
+        }
+        if matches!(
+            cause.downcast_ref::<kura::vault::desk::DeskError>(),
+            Some(kura::vault::desk::DeskError::Invalid(_) | kura::vault::desk::DeskError::Order(_))
+        ) {
+            return 3;
         }
         if cause.downcast_ref::<kura::trace::parse::ParseError>().is_some()
             || matches!(
@@ -91,6 +100,7 @@ fn denied(cause: &(dyn std::error::Error + 'static)) -> bool {
             cause.downcast_ref::<kura::vault::trace::TraceError>(),
             Some(kura::vault::trace::TraceError::Denied(_))
         )
+        || matches!(cause.downcast_ref::<kura::vault::desk::DeskError>(), Some(kura::vault::desk::DeskError::Denied(_)))
 }
 
 pub fn hint(err: &anyhow::Error) -> Option<&'static str> {

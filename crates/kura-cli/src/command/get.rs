@@ -7,7 +7,7 @@ use super::{card_view, resolve, value_arg};
 use crate::cli::{DetokeniseArgs, FindArgs, GetArgs, Global};
 use crate::open;
 
-fn print(records: &[Record], json: bool) -> Result<()> {
+pub(super) fn print(records: &[Record], json: bool) -> Result<()> {
     if json {
         let out: Vec<serde_json::Value> = records
             .iter()

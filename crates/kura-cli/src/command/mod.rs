@@ -16,6 +16,7 @@ mod generate;
 mod get;
 mod import;
 mod init;
+mod order;
 mod policy;
 mod principal;
 mod scan;
@@ -55,6 +56,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Alerts(c) => alerts::run(g, c),
         Command::Canary(c) => alerts::canary(g, c),
         Command::Honey(c) => alerts::honey(g, c),
+        Command::Order(c) => order::run(g, c),
     }
 }
 

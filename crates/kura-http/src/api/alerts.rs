@@ -30,7 +30,7 @@ pub struct AlertOut {
     /// Id.
     pub id: String,
     /// The rule that fired: `read_rate_minute`, `read_rate_hour`, `read_rate_day`, `own_history`,
-    /// `team_baseline`, `off_hours`, `denied_burst`, `download_after_expiry`, `honey` or `canary_hit`.
+    /// `team_baseline`, `off_hours`, `denied_burst`, `download_after_expiry`, `honey`, `canary_hit` or `break_glass`.
     pub rule: String,
     /// `low`, `medium`, `high` or `critical`.
     pub severity: String,

@@ -484,6 +484,8 @@ pub enum Rule {
     Honey,
     /// A canary hit.
     CanaryHit,
+    /// A break-glass read outside the orders (raised by the vault, reviewed by a security officer).
+    BreakGlass,
 }
 
 /// How urgent an [`Alert`] is.

@@ -67,6 +67,8 @@ pub enum Action {
     Trace,
     /// An alert was raised (anomaly rule, honey record, canary hit) or handled.
     Alert,
+    /// A service-desk order was created or changed.
+    Order,
 }
 
 impl Action {
@@ -88,6 +90,7 @@ impl Action {
             Action::PrincipalChange => "principal-change",
             Action::Trace => "trace",
             Action::Alert => "alert",
+            Action::Order => "order",
         }
     }
 }

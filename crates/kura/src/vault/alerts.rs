@@ -345,7 +345,7 @@ impl Vault {
     }
 
     /// Stores, logs and hands out one alert; suspends its principal if the rule says so.
-    fn raise(&self, a: rules::Alert, export: Option<String>) -> Result<Alert, AlertError> {
+    pub(super) fn raise(&self, a: rules::Alert, export: Option<String>) -> Result<Alert, AlertError> {
         let id = format!("alert-{}-{}", a.at, hex::encode(rand::random::<[u8; 4]>()));
         let system = self.system_access(&id)?;
         let mut suspended = false;

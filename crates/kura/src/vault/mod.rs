@@ -13,6 +13,7 @@
 pub mod alerts;
 pub mod canaries;
 pub mod codec;
+pub mod desk;
 pub mod exports;
 pub mod gate;
 pub mod input;
@@ -149,6 +150,19 @@ impl Access {
             tokens: Vec::new(),
         };
         Access::new(who, purpose, origin).map(|a| a.with_scopes(Vec::new()))
+    }
+
+    /// The same access for another purpose (a reference such as an order id).
+    pub fn with_purpose(mut self, purpose: &str) -> Result<Access, AccessError> {
+        if purpose.trim().is_empty() {
+            return Err(AccessError::NoPurpose);
+        }
+        if !reference_ok(purpose) {
+            return Err(AccessError::Malformed("purpose"));
+        }
+        purpose.trim().clone_into(&mut self.purpose);
+        self.rekey();
+        Ok(self)
     }
 
     /// The same access for another kind of work (e.g. `shipping`, which home addresses need).
@@ -633,6 +647,8 @@ pub struct Vault {
     watch: alerts::Watch,
     /// The canary registry and pools as this process last read them.
     canaries: canaries::Shared,
+    /// The desk settings as this process last read them.
+    desk: desk::Cache,
 }
 
 impl std::fmt::Debug for Vault {
@@ -671,6 +687,7 @@ impl Vault {
             summaries: Default::default(),
             watch: Default::default(),
             canaries: Default::default(),
+            desk: Default::default(),
         })
     }
 
@@ -1246,7 +1263,7 @@ impl Vault {
     /// anything is returned.
     pub fn get(&self, access: &Access, collection: &str, id: RecordId, view: CardView) -> Result<Record, ReadError> {
         let c = self.collection(collection)?;
-        let result = self.read_one(access, &c, id, view);
+        let result = self.check_unbound_read(access).and_then(|()| self.read_one(access, &c, id, view));
         let mut e = self.entry(access, Action::Read, Some(collection), Vault::outcome_of(&result));
         e.subjects = vec![c.committer.commit(id)];
         match &result {
@@ -1271,8 +1288,9 @@ impl Vault {
     ) -> Result<Vec<Record>, ReadError> {
         let c = self.collection(collection)?;
         let ids = ids.get(..ids.len().min(audit::MAX_SUBJECTS)).unwrap_or(&[]);
-        let records: Result<Vec<Record>, ReadError> =
-            ids.iter().map(|id| self.read_one(access, &c, *id, view)).collect();
+        let records: Result<Vec<Record>, ReadError> = self
+            .check_unbound_read(access)
+            .and_then(|()| ids.iter().map(|id| self.read_one(access, &c, *id, view)).collect());
         let mut e = self.entry(access, Action::Read, Some(collection), Vault::outcome_of(&records));
         e.subjects = ids.iter().map(|id| c.committer.commit(*id)).collect();
         e.fields = match &records {
@@ -1408,7 +1426,9 @@ impl Vault {
         let c = self.collection(collection)?;
         let mut touched: Vec<RecordId> = Vec::new();
         let mut withheld: Vec<RecordId> = Vec::new();
-        let result = self.find_records(access, &c, field, query, limit, view, &mut touched, &mut withheld);
+        let result = self
+            .check_unbound_read(access)
+            .and_then(|()| self.find_records(access, &c, field, query, limit, view, &mut touched, &mut withheld));
         let field = if c.schema.field(field).is_some() { field } else { "(unknown field)" };
         let entries = match &result {
             Ok(out) => {

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 mod alerts;
+mod desk;
 mod enforce;
 mod exports;
 mod import;

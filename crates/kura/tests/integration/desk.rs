@@ -1,0 +1,170 @@
+//! The service desk: personal data read through orders — the order's fields of the order's people, by its
+//! assignee or team, while it is open; partners only during their escalation and only their view;
+//! break-glass with a reason and an alert.
+
+use std::collections::BTreeSet;
+
+use kura::alerts::rules::Rule;
+use kura::audit::{Action, Entry};
+use kura::desk::order::{OrderType, PartnerKind, Party, Priority, Status};
+use kura::principal::{Kind, Principal, Role};
+use kura::vault::desk::{Change, DeskError};
+use kura::vault::CardView;
+use kura::{Access, RecordId, Vault};
+
+use crate::support::{backends, corporate_csv, custodian, rows};
+
+const C: &str = "corporate-mobile";
+
+fn principal(vault: &Vault, name: &str, kind: Kind, role: Role, team: &str, company: &str) -> Access {
+    let companies: BTreeSet<String> = if company.is_empty() { BTreeSet::new() } else { [company.to_owned()].into() };
+    let p = Principal::new(name, kind, [role].into(), Some(team.to_owned()), companies).unwrap();
+    vault.add_principal(&custodian(), &p).unwrap();
+    vault.access(name, "DESK-1", "test").unwrap()
+}
+
+struct Setup {
+    vault: Vault,
+    company: String,
+    people: Vec<RecordId>,
+    _fx: crate::support::Fixture,
+}
+
+fn setup() -> Setup {
+    let fx = backends().remove(0);
+    let vault = fx.create_default();
+    let csv = corporate_csv(300, 41);
+    vault.create_collection(&custodian(), kura::schema::builtin(C).unwrap()).unwrap();
+    // Only the alerts under test: nothing fires by the clock.
+    vault.set_alert_rules(&custodian(), "[off_hours]\nenabled = false\n").unwrap();
+    let parsed = kura::import::parse("t.csv", &csv, &vault.schema(C).unwrap(), kura::import::Encoding::Auto).unwrap();
+    let ids = vault.write(&custodian(), C, parsed.rows, &mut |_| {}).unwrap().ids;
+    let all = rows(&csv);
+    // The company with the most people whose home address is on file.
+    let mut counts = std::collections::BTreeMap::new();
+    for p in all.iter().filter(|p| !p["home_address"].is_empty()) {
+        *counts.entry(p["company"].clone()).or_insert(0) += 1;
+    }
+    let company = counts.into_iter().max_by_key(|(_, n)| *n).unwrap().0;
+    let people: Vec<RecordId> = all
+        .iter()
+        .zip(&ids)
+        .filter(|(p, _)| p["company"] == company && !p["home_address"].is_empty())
+        .map(|(_, id)| *id)
+        .collect();
+    assert!(people.len() >= 2, "the fixture needs two people with home addresses in one company");
+    let company =
+        kura::normalize::canonical(kura::schema::FieldType::Organisation, &company).unwrap().as_str().to_owned();
+    Setup { vault, company, people, _fx: fx }
+}
+
+fn shown(r: &kura::vault::Record) -> Vec<&str> {
+    r.fields.iter().filter(|f| f.value.is_some()).map(|f| f.name.as_str()).collect()
+}
+
+fn last_read(vault: &Vault) -> Entry {
+    let log = vault.audit_log().store();
+    log.entries(0, log.size().unwrap())
+        .unwrap()
+        .into_iter()
+        .map(|(_, d)| Entry::from_leaf(&d).unwrap())
+        .rfind(|e| e.action == Action::Read)
+        .unwrap()
+}
+
+#[test]
+fn reads_go_through_open_assigned_orders_only() {
+    let s = setup();
+    let (p1, p2) = (s.people[0], s.people[1]);
+    let op = principal(&s.vault, "op.a", Kind::Employee, Role::Operator, "desk-1", &s.company);
+    let mate = principal(&s.vault, "op.b", Kind::Employee, Role::Operator, "desk-1", &s.company);
+    let other = principal(&s.vault, "op.c", Kind::Employee, Role::Operator, "desk-2", &s.company);
+    s.vault.require_orders(&custodian(), true).unwrap();
+    // Outside any order: refused.
+    assert!(matches!(s.vault.get(&op, C, p1, CardView::Masked), Err(kura::vault::ReadError::Denied(_))));
+
+    let order =
+        s.vault.create_order(&op, C, &s.company, OrderType::BatteryShipment, vec![p1], Priority::Normal).unwrap();
+    s.vault
+        .change_order(
+            &op,
+            order.id,
+            Change::Assign { assignee: Some("op.a".to_owned()), team: Some("desk-1".to_owned()) },
+        )
+        .unwrap();
+    s.vault.change_order(&op, order.id, Change::Move { to: Status::InProgress, note: String::new() }).unwrap();
+
+    // The assignee reads exactly what a battery shipment needs.
+    let r = s.vault.read_for_order(&op, order.id, p1, CardView::Masked).unwrap();
+    assert_eq!(shown(&r), vec!["user_name", "home_postal_code", "home_address"]);
+    let e = last_read(&s.vault);
+    assert_eq!((e.purpose.as_str(), e.principal.as_str()), (order.id.to_string().as_str(), "op.a"));
+    assert_eq!(e.fields, vec!["user_name", "home_postal_code", "home_address"]);
+    // A teammate too; not another team, not another person.
+    assert!(s.vault.read_for_order(&mate, order.id, p1, CardView::Masked).is_ok());
+    assert!(matches!(s.vault.read_for_order(&other, order.id, p1, CardView::Masked), Err(DeskError::Read(_))));
+    assert!(matches!(s.vault.read_for_order(&op, order.id, p2, CardView::Masked), Err(DeskError::Read(_))));
+    // Closed: nothing.
+    s.vault.change_order(&op, order.id, Change::Move { to: Status::Done, note: String::new() }).unwrap();
+    assert!(s.vault.read_for_order(&op, order.id, p1, CardView::Masked).is_err());
+    // An inquiry needs nothing personal.
+    let inquiry = s.vault.create_order(&op, C, &s.company, OrderType::Inquiry, vec![p2], Priority::Low).unwrap();
+    s.vault.change_order(&op, inquiry.id, Change::Assign { assignee: Some("op.a".to_owned()), team: None }).unwrap();
+    assert!(s.vault.read_for_order(&op, inquiry.id, p2, CardView::Masked).is_err());
+    // An order for someone of another company is refused at intake.
+    let outsider = principal(&s.vault, "op.d", Kind::Employee, Role::Operator, "desk-9", "");
+    assert!(s.vault.create_order(&outsider, C, &s.company, OrderType::Repair, vec![p1], Priority::Low).is_err());
+}
+
+#[test]
+fn a_partner_sees_its_view_during_the_escalation_only() {
+    let s = setup();
+    let p1 = s.people[0];
+    let op = principal(&s.vault, "op.a", Kind::Employee, Role::Operator, "desk-1", &s.company);
+    let courier = principal(&s.vault, "hayate.courier", Kind::Contractor, Role::Operator, "hayate-express", &s.company);
+    let order = s.vault.create_order(&op, C, &s.company, OrderType::BatteryShipment, vec![p1], Priority::High).unwrap();
+    s.vault.change_order(&op, order.id, Change::Assign { assignee: Some("op.a".to_owned()), team: None }).unwrap();
+    s.vault.change_order(&op, order.id, Change::Move { to: Status::InProgress, note: String::new() }).unwrap();
+    // Before the escalation the courier sees nothing.
+    assert!(s.vault.read_for_order(&courier, order.id, p1, CardView::Masked).is_err());
+    let party = Party::Partner { name: "hayate-express".to_owned(), kind: PartnerKind::Courier };
+    let until = kura::store::now() + 3600;
+    s.vault
+        .change_order(
+            &op,
+            order.id,
+            Change::Escalate { party, until: Some(until), reason: "ship the battery".to_owned() },
+        )
+        .unwrap();
+    let r = s.vault.read_for_order(&courier, order.id, p1, CardView::Masked).unwrap();
+    assert_eq!(shown(&r), vec!["user_name", "home_postal_code", "home_address"], "a shipping label, not the record");
+    std::thread::sleep(std::time::Duration::from_millis(1_100));
+    s.vault.change_order(&op, order.id, Change::EndEscalation).unwrap();
+    assert!(
+        s.vault.read_for_order(&courier, order.id, p1, CardView::Masked).is_err(),
+        "the view outlived the escalation"
+    );
+}
+
+#[test]
+fn break_glass_needs_a_reason_and_alerts_the_security_officers() {
+    let s = setup();
+    let p1 = s.people[0];
+    let op = principal(&s.vault, "op.a", Kind::Employee, Role::Operator, "desk-1", &s.company);
+    let officer = principal(&s.vault, "sec.a", Kind::Employee, Role::SecurityOfficer, "security", "");
+    s.vault.require_orders(&custodian(), true).unwrap();
+    assert!(matches!(s.vault.break_glass(&op, C, p1, "urgent", None, CardView::Masked), Err(DeskError::Invalid(_))));
+    assert!(s.vault.alerts(&officer).unwrap().is_empty());
+    let r = s
+        .vault
+        .break_glass(&op, C, p1, "caller reports a stolen phone, order system down", None, CardView::Masked)
+        .unwrap();
+    assert!(shown(&r).contains(&"mobile"));
+    let alerts = s.vault.alerts(&officer).unwrap();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!((alerts[0].rule, alerts[0].principal.as_str()), (Rule::BreakGlass, "op.a"));
+    assert!(alerts[0].detail.contains("stolen phone"), "the reason is in the sealed alert for review");
+    let e = last_read(&s.vault);
+    assert!(e.detail.starts_with("BREAK-GLASS"), "{}", e.detail);
+    assert!(!e.detail.contains("stolen phone"), "the reason stays out of the published log");
+}

@@ -284,6 +284,9 @@ pub enum ExportCmd {
         /// Keep only this department. Repeatable.
         #[arg(long = "department")]
         departments: Vec<String>,
+        /// Keep only this record (its id). Repeatable.
+        #[arg(long = "record")]
+        records: Vec<String>,
         /// A field to export, in output order. Repeatable.
         #[arg(long = "field", required = true)]
         fields: Vec<String>,

@@ -102,6 +102,7 @@ fn export_in(a: &BenchArgs, dir: &std::path::Path) -> Result<()> {
         collection: COLLECTION.to_owned(),
         companies: companies.clone(),
         departments: BTreeSet::new(),
+        records: Default::default(),
         fields: FIELDS.iter().map(|f| (*f).to_owned()).collect(),
         format: Format::CsvUtf8,
         recipient: "bench-desk".to_owned(),

@@ -111,6 +111,7 @@ fn run_in(a: &BenchArgs, dir: &std::path::Path) -> Result<()> {
             collection: COLLECTION.to_owned(),
             companies: [company.clone()].into(),
             departments: [dept.clone()].into(),
+            records: Default::default(),
             fields: FIELDS.iter().map(|f| (*f).to_owned()).collect(),
             format: Format::CsvUtf8,
             recipient: format!("desk mailing {i}"),

@@ -72,6 +72,7 @@ pub fn story(vault: &Vault, global: &Global, dir: &Path, cast: &Cast<'_>, first:
         collection: C.to_owned(),
         companies: [scope.clone()].into(),
         departments: BTreeSet::new(),
+        records: Default::default(),
         fields: FIELDS.iter().map(|f| (*f).to_owned()).collect(),
         format: Format::CsvUtf8,
         recipient: recipient.to_owned(),

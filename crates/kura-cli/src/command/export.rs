@@ -54,6 +54,7 @@ pub fn run(g: &Global, c: ExportCmd) -> Result<()> {
             collection,
             companies,
             departments,
+            records,
             fields,
             format: f,
             recipient,
@@ -67,6 +68,10 @@ pub fn run(g: &Global, c: ExportCmd) -> Result<()> {
                 collection,
                 companies: companies.into_iter().collect(),
                 departments: departments.into_iter().collect(),
+                records: records
+                    .iter()
+                    .map(|r| r.parse().map_err(|_| anyhow::anyhow!("`{r}` is not a record id (a UUID)")))
+                    .collect::<Result<_>>()?,
                 fields,
                 format: format(f),
                 recipient,

@@ -55,6 +55,10 @@ pub struct NewExport {
     /// Departments to keep (empty: all).
     #[serde(default)]
     pub departments: Vec<String>,
+    /// Record ids (UUIDs) to keep (empty: every record of the companies and departments).
+    #[serde(default)]
+    #[schema(max_items = 100000)]
+    pub records: Vec<String>,
     /// Fields in output order.
     #[schema(min_items = 1)]
     pub fields: Vec<String>,
@@ -164,10 +168,18 @@ async fn request(
             ))
         }
     };
+    let mut records = BTreeSet::new();
+    for r in &body.records {
+        let id = r.parse::<kura::RecordId>().map_err(|_| {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", "`records` holds ids that are not UUIDs")
+        })?;
+        records.insert(id);
+    }
     let spec = ExportSpec {
         collection: body.collection,
         companies: body.companies.into_iter().collect::<BTreeSet<_>>(),
         departments: body.departments.into_iter().collect(),
+        records,
         fields: body.fields,
         format,
         recipient: body.recipient,

@@ -84,6 +84,7 @@ impl Leaks {
                 collection: C.to_owned(),
                 companies: company.iter().cloned().collect(),
                 departments: BTreeSet::new(),
+                records: Default::default(),
                 fields: FIELDS.iter().map(|f| (*f).to_owned()).collect(),
                 format: FileFormat::CsvUtf8,
                 recipient: format!("desk {i}"),

@@ -56,6 +56,10 @@ pub struct ExportSpec {
     /// Departments to keep (empty: all).
     #[serde(default)]
     pub departments: BTreeSet<String>,
+    /// Records to keep, by id (empty: all of the selected companies and departments); a shipping label for
+    /// one order's people, say.
+    #[serde(default)]
+    pub records: BTreeSet<RecordId>,
     /// Fields, in output order.
     pub fields: Vec<String>,
     /// File format.
@@ -293,6 +297,9 @@ impl Vault {
         let mut spec = spec.clone();
         if spec.companies.is_empty() {
             return Err(ExportError::Invalid("select at least one client company".to_owned()));
+        }
+        if spec.records.len() > 100_000 {
+            return Err(ExportError::Invalid("select at most 100,000 records by id".to_owned()));
         }
         if !c.schema.fields.iter().any(|f| f.scope) {
             return Err(ExportError::Invalid("the collection has no client-company field to select by".to_owned()));
@@ -705,7 +712,12 @@ impl Vault {
         let positions: Vec<usize> = spec.fields.iter().filter_map(|f| c.schema.position(f)).collect();
         let mut candidates = Vec::new();
         for company in &spec.companies {
-            candidates.extend(self.lookup_ids(&c.schema.name, &scope, company)?.into_iter().map(|id| (id, company)));
+            candidates.extend(
+                self.lookup_ids(&c.schema.name, &scope, company)?
+                    .into_iter()
+                    .filter(|id| spec.records.is_empty() || spec.records.contains(id))
+                    .map(|id| (id, company)),
+            );
         }
         let mut chosen: Vec<Option<(RecordId, Row)>> = Vec::with_capacity(candidates.len());
         for chunk in candidates.chunks(4096) {

@@ -40,6 +40,7 @@ fn spec(company: &str, expires_in: i64, downloads: u32) -> ExportSpec {
         collection: C.to_owned(),
         companies: [company.to_owned()].into(),
         departments: BTreeSet::new(),
+        records: Default::default(),
         fields: vec!["employee_id".to_owned(), "user_name".to_owned(), "mobile".to_owned()],
         format: Format::CsvUtf8,
         recipient: "desk-3 mailing".to_owned(),
@@ -285,4 +286,35 @@ fn canary_contact_points_are_left_out_of_exports() {
     let text = String::from_utf8(file.bytes).unwrap();
     assert!(!text.contains(&people[same[1]]["employee_id"]), "a person at a canary's phone was exported");
     assert_eq!(file.records, same.len() - 2);
+}
+
+/// A selection by record ids (a shipping label for one order's people) exports those records only.
+#[test]
+fn a_selection_by_record_ids_exports_those_records_only() {
+    let fx = backends().remove(0);
+    let vault = fx.create_default();
+    let csv = corporate_csv(80, 12);
+    vault.create_collection(&custodian(), kura::schema::builtin(C).unwrap()).unwrap();
+    let parsed = kura::import::parse("t.csv", &csv, &vault.schema(C).unwrap(), kura::import::Encoding::Auto).unwrap();
+    let ids = vault.write(&custodian(), C, parsed.rows, &mut |_| {}).unwrap().ids;
+    let people = rows(&csv);
+    let company = people[0]["company"].clone();
+    let same: Vec<usize> = (0..people.len()).filter(|i| people[*i]["company"] == company).collect();
+    assert!(same.len() >= 3);
+    let lead = staff(&vault, "lead", Kind::Employee, Role::Supervisor, &[&company]);
+    let other = staff(&vault, "other", Kind::Employee, Role::Supervisor, &[&company]);
+    vault.set_canary_pools(&custodian(), POOLS).unwrap();
+    let mut s = spec(&company, 3600, 1);
+    // Two of the company's people, and one of another company (never exported: not in the selection).
+    let outsider = (0..people.len()).find(|i| people[*i]["company"] != company).unwrap();
+    s.records = [ids[same[0]], ids[same[2]], ids[outsider]].into();
+    let e = vault.request_export(&lead, &s).unwrap();
+    vault.decide_export(&other, &e.id, true, "").unwrap();
+    let file = vault.export_file(&lead, &e.id, &kura::render::Options::default()).unwrap();
+    assert_eq!(file.records, 2);
+    let text = String::from_utf8(file.bytes).unwrap();
+    for (i, p) in people.iter().enumerate() {
+        let wanted = i == same[0] || i == same[2];
+        assert_eq!(text.contains(&p["employee_id"]), wanted, "row {i}");
+    }
 }

@@ -66,6 +66,7 @@ fn setup(n: usize) -> Setup {
             collection: C.to_owned(),
             companies: [company.clone()].into(),
             departments: BTreeSet::new(),
+            records: Default::default(),
             fields: FIELDS.iter().map(|f| (*f).to_owned()).collect(),
             format: FileFormat::CsvUtf8,
             recipient: format!("desk {i}"),

@@ -107,6 +107,12 @@ with open(out, "w", encoding="utf-8") as f:
         ("POST", "/v1/collections/{collection}/honey"),
         # the report of a canary hit names a contact point some canary holds (else 404).
         ("POST", "/v1/canary-hits"),
+        # an order's people are records of its company, which the caller serves;
+        ("POST", "/v1/collections/{collection}/orders"),
+        # an escalation names a team, or a partner with its kind (exactly one of the two);
+        ("POST", "/v1/orders/{id}/escalation"),
+        # a break-glass reason has 6 different characters, and services may not break the glass.
+        ("POST", "/v1/collections/{collection}/records/{id}/break-glass"),
     ]
     # Alert rules are TOML: a string the document allows is seldom valid rules (400).
     f.write("[[operations]]\ninclude-path = \"/v1/alerts/rules\"\ninclude-method = \"PUT\"\n")

@@ -2,7 +2,9 @@
 //! server fault is a generic 5xx whose cause is logged with the request id.
 
 use http::StatusCode;
+use kura::desk::order::OrderError;
 use kura::vault::alerts::AlertError;
+use kura::vault::desk::DeskError;
 use kura::vault::gate::PolicyChangeError;
 use kura::vault::principals::{AuthError, PrincipalError};
 use kura::vault::trace::TraceError;
@@ -145,6 +147,29 @@ impl From<TraceError> for ApiError {
             TraceError::Invalid(_) => ApiError::bad_request("invalid_trace", e.to_string()),
             TraceError::Read(r) => r.into(),
             TraceError::Export(x) => x.into(),
+            _ => ApiError::internal(e.to_string()),
+        }
+    }
+}
+
+impl From<DeskError> for ApiError {
+    fn from(e: DeskError) -> ApiError {
+        match e {
+            DeskError::Denied(_) => denied(e.to_string()),
+            DeskError::Unknown => not_found("no such order".to_owned()),
+            DeskError::Invalid(_) => invalid("invalid_order", e.to_string()),
+            // A move the order's status does not allow: the body is fine, the order is not there (yet, or any more).
+            DeskError::Order(
+                OrderError::Final(_)
+                | OrderError::NotAllowed { .. }
+                | OrderError::AlreadyEscalated(_)
+                | OrderError::NotEscalated
+                | OrderError::Backwards,
+            ) => ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string()),
+            DeskError::Order(_) => invalid("invalid_order", e.to_string()),
+            DeskError::Read(r) => r.into(),
+            DeskError::Access(a) => a.into(),
+            DeskError::Store(x) => x.into(),
             _ => ApiError::internal(e.to_string()),
         }
     }

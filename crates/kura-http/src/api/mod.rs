@@ -1,5 +1,5 @@
 //! The vault's HTTP API: records, sessions, principals and tokens, policies, audit queries, proofs and
-//! checkpoints, exports, leak tracing, alerts, canary-hit reports and honey records. Handlers hold no rules: each builds an [`kura::Access`] for the authenticated principal (its
+//! checkpoints, exports, leak tracing, alerts, canary-hit reports, honey records and the service desk's orders. Handlers hold no rules: each builds an [`kura::Access`] for the authenticated principal (its
 //! stored attributes, the request's purpose, the token's scopes) and calls the [`Vault`], which decides, logs
 //! and answers. Vault calls block (the log is durable before data leaves), so they run on blocking threads.
 
@@ -7,6 +7,7 @@ mod alerts;
 mod audit;
 mod errors;
 mod exports;
+mod orders;
 mod policy;
 mod principals;
 mod records;
@@ -52,7 +53,8 @@ pub fn routes(state: ApiState) -> OpenApiRouter {
         .merge(audit::routes(state.clone()))
         .merge(exports::routes(state.clone()))
         .merge(trace::routes(state.clone()))
-        .merge(alerts::routes(state))
+        .merge(alerts::routes(state.clone()))
+        .merge(orders::routes(state))
 }
 
 /// Bearer tokens checked by the vault: services' API tokens and people's session tokens. Every check is

@@ -107,28 +107,35 @@ impl World {
         self.token(name, scopes, kura::store::now() + 3600)
     }
 
-    fn token(&self, name: &str, scopes: &[&str], expires_at: i64) -> String {
+    pub fn token(&self, name: &str, scopes: &[&str], expires_at: i64) -> String {
         let scopes = scopes.iter().map(|s| (*s).to_owned()).collect();
         self.vault.issue_token(&custodian(), name, scopes, expires_at).unwrap().expose_secret().to_owned()
     }
 
     /// An employee with one role, a password and an enrolled authenticator.
     fn person(&self, name: &str, role: Role) -> Totp {
-        let p = Principal::new(name, Kind::Employee, [role].into(), None, BTreeSet::new()).unwrap();
-        self.vault.add_principal(&custodian(), &p).unwrap();
-        self.vault.set_password(&custodian(), name, &SecretString::from(PASSWORD.to_owned())).unwrap();
-        let uri = self.vault.enroll_totp(&custodian(), name, "kura").unwrap();
+        self.enrolled(&Principal::new(name, Kind::Employee, [role].into(), None, BTreeSet::new()).unwrap())
+    }
+
+    /// A person (any kind but a service) added with a password and an enrolled authenticator.
+    fn enrolled(&self, p: &Principal) -> Totp {
+        self.vault.add_principal(&custodian(), p).unwrap();
+        self.vault.set_password(&custodian(), &p.name, &SecretString::from(PASSWORD.to_owned())).unwrap();
+        let uri = self.vault.enroll_totp(&custodian(), &p.name, "kura").unwrap();
         let secret = uri.expose_secret().split("secret=").nth(1).unwrap().split('&').next().unwrap().to_owned();
         Totp::new(Secret::from_base32(&SecretString::from(secret)).unwrap(), Default::default(), Digits::Six)
     }
 
     /// An employee with one role, signed in through `POST /v1/sessions`; returns the session token.
-    async fn session(&self, app: &Router, name: &str, role: Role) -> String {
+    pub async fn session(&self, app: &Router, name: &str, role: Role) -> String {
         let totp = self.person(name, role);
-        let reply = sign_in(app, name, PASSWORD, &code(&totp)).await;
-        assert_eq!(reply.status, 201, "{}", reply.text);
-        assert_eq!(reply.json["principal"], name);
-        reply.json["token"].as_str().unwrap().to_owned()
+        signed_in(app, name, &totp).await
+    }
+
+    /// A person as given (team, companies), signed in through `POST /v1/sessions`; returns the session token.
+    pub async fn session_of(&self, app: &Router, p: &Principal) -> String {
+        let totp = self.enrolled(p);
+        signed_in(app, &p.name, &totp).await
     }
 
     /// The values of person `i` that are personal (never to appear in an error or a log entry).
@@ -157,6 +164,14 @@ impl World {
 /// The authenticator's code now.
 fn code(totp: &Totp) -> String {
     totp.code(step_at(kura::store::now()).unwrap()).as_str().to_owned()
+}
+
+/// Signs `name` in with the test password and the authenticator's code; returns the session token.
+async fn signed_in(app: &Router, name: &str, totp: &Totp) -> String {
+    let reply = sign_in(app, name, PASSWORD, &code(totp)).await;
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    assert_eq!(reply.json["principal"], name);
+    reply.json["token"].as_str().unwrap().to_owned()
 }
 
 async fn sign_in(app: &Router, name: &str, password: &str, code: &str) -> Reply {
@@ -201,7 +216,7 @@ impl Req {
 }
 
 /// Field name → (`shown`, value) of a record reply.
-fn fields(reply: &Reply) -> BTreeMap<String, (String, Option<String>)> {
+pub fn fields(reply: &Reply) -> BTreeMap<String, (String, Option<String>)> {
     assert_eq!(reply.status, 200, "{}", reply.text);
     reply.json["fields"]
         .as_object()

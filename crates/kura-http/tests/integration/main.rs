@@ -6,6 +6,7 @@ mod alerts;
 mod api;
 mod auth;
 mod errors;
+mod orders;
 mod serve;
 mod support;
 mod system;

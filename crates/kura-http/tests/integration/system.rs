@@ -90,7 +90,8 @@ async fn every_documented_operation_is_routed() {
             .replace("{id}", "1")
             .replace("{collection}", "corporate-mobile")
             .replace("{name}", "nobody")
-            .replace("{seq}", "0");
+            .replace("{seq}", "0")
+            .replace("{record}", "1");
         assert!(!concrete.contains('{'), "add a sample value for the parameters of {path}");
         let request = Request::builder().method(Method::from_bytes(method.as_bytes()).unwrap()).uri(&concrete);
         let reply = call(&app, request.body(Body::empty()).unwrap()).await;

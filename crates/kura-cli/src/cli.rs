@@ -666,6 +666,8 @@ pub enum BenchPart {
     Trace,
     /// Leak tracing at scale: `--exports` governed exports through the whole workflow, then traces of 14 rows.
     Registry,
+    /// The service desk: order-bound reads against the plain policy path; the report over 1,000,000 orders.
+    Desk,
 }
 
 #[derive(Debug, Args)]

@@ -134,6 +134,9 @@ pub fn run(g: &Global, a: &BenchArgs) -> Result<()> {
     if matches!(a.part, crate::cli::BenchPart::All | crate::cli::BenchPart::Registry) {
         super::bench_trace::run(a)?;
     }
+    if matches!(a.part, crate::cli::BenchPart::All | crate::cli::BenchPart::Desk) {
+        super::bench_desk::run(a)?;
+    }
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 mod alerts;
 mod audit;
 mod bench;
+mod bench_desk;
 mod bench_export;
 mod bench_http;
 mod bench_log;

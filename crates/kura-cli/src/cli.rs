@@ -100,6 +100,25 @@ pub enum Command {
     /// Service-desk orders: take, assign, move, escalate; read personal data through an order; break-glass.
     #[command(subcommand)]
     Order(OrderCmd),
+    /// The service desk's reports from its orders and the access log (security officers and auditors).
+    #[command(subcommand)]
+    Desk(DeskCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeskCmd {
+    /// Orders by type, company and status; per hour; SLA; escalations; backlog; reads against what the
+    /// orders needed (findings). CSV files and SVG charts into a new directory.
+    Report {
+        /// The collection whose needs the reads are held against.
+        #[arg(long)]
+        collection: String,
+        /// A new directory for the CSV files and charts.
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        purpose: PurposeArg,
+    },
 }
 
 #[derive(Debug, Subcommand)]

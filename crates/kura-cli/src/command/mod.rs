@@ -11,6 +11,7 @@ mod bench_trace;
 mod collection;
 mod demo;
 mod demo_leak;
+mod desk;
 mod erase;
 mod export;
 mod generate;
@@ -58,6 +59,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Canary(c) => alerts::canary(g, c),
         Command::Honey(c) => alerts::honey(g, c),
         Command::Order(c) => order::run(g, c),
+        Command::Desk(c) => desk::run(g, c),
     }
 }
 

@@ -527,4 +527,65 @@ impl Vault {
         self.log(vec![e])?;
         Ok(result?)
     }
+
+    /// Every read of personal data in the access log, as the desk's reports take them: who, the order cited as
+    /// the purpose (if the purpose is an order id), whose record (one of the order's people, found by
+    /// commitment; the nil id when the read named nobody of the order) and which fields. Security officers and
+    /// auditors; the query is logged.
+    pub fn desk_reads(&self, access: &Access) -> Result<Vec<crate::desk::report::Read>, DeskError> {
+        self.require_role(
+            access,
+            &[Role::SecurityOfficer, Role::Auditor],
+            "audit:read",
+            Action::LogAccess,
+            "auditing desk reads",
+        )?;
+        let mut e = self.entry(access, Action::LogAccess, None, Outcome::Allow);
+        e.detail = "desk reads audited against the orders".to_owned();
+        self.log(vec![e])?;
+        let log = self.log.store();
+        let size = log.size().map_err(|e| ReadError::Audit(e.to_string()))?;
+        let mut orders: std::collections::HashMap<OrderId, Option<Vec<(String, RecordId)>>> = Default::default();
+        let mut out = Vec::new();
+        let mut at = 0u64;
+        while at < size {
+            let batch = log.entries(at, 10_000).map_err(|e| ReadError::Audit(e.to_string()))?;
+            if batch.is_empty() {
+                break;
+            }
+            for (seq, data) in batch {
+                at = seq + 1;
+                let entry = crate::audit::Entry::from_leaf(&data).map_err(|e| ReadError::Audit(e.to_string()))?;
+                if entry.action != Action::Read || entry.outcome != Outcome::Allow || entry.fields.is_empty() {
+                    continue;
+                }
+                let order = entry.purpose.parse::<OrderId>().ok();
+                let people = match order {
+                    Some(id) => orders
+                        .entry(id)
+                        .or_insert_with(|| {
+                            let (s, _) = self.load_order(id).ok()?;
+                            let c = self.collection(&s.collection).ok()?;
+                            Some(s.order.people.iter().map(|p| (c.committer.commit(*p), *p)).collect())
+                        })
+                        .clone(),
+                    None => None,
+                };
+                for subject in &entry.subjects {
+                    let record = people
+                        .as_ref()
+                        .and_then(|p| p.iter().find(|(c, _)| c == subject).map(|(_, r)| *r))
+                        .unwrap_or(RecordId([0; 16]));
+                    out.push(crate::desk::report::Read {
+                        principal: entry.principal.clone(),
+                        order,
+                        record,
+                        fields: entry.fields.clone(),
+                        at: entry.time_ms / 1000,
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
 }

@@ -168,3 +168,28 @@ fn break_glass_needs_a_reason_and_alerts_the_security_officers() {
     assert!(e.detail.starts_with("BREAK-GLASS"), "{}", e.detail);
     assert!(!e.detail.contains("stolen phone"), "the reason stays out of the published log");
 }
+
+#[test]
+fn the_read_audit_finds_reads_without_need() {
+    let s = setup();
+    let (p1, p2) = (s.people[0], s.people[1]);
+    let op = principal(&s.vault, "op.a", Kind::Employee, Role::Operator, "desk-1", &s.company);
+    let officer = principal(&s.vault, "sec.a", Kind::Employee, Role::SecurityOfficer, "security", "");
+    let order = s.vault.create_order(&op, C, &s.company, OrderType::DeviceChange, vec![p1], Priority::Normal).unwrap();
+    s.vault.change_order(&op, order.id, Change::Assign { assignee: Some("op.a".to_owned()), team: None }).unwrap();
+    s.vault.read_for_order(&op, order.id, p1, CardView::Masked).unwrap();
+    // Orders are not required here: a plain read of someone else, citing no order.
+    s.vault.get(&op, C, p2, CardView::Masked).unwrap();
+    let reads = s.vault.desk_reads(&officer).unwrap();
+    let mine: Vec<_> = reads.iter().filter(|r| r.principal == "op.a").collect();
+    assert_eq!(mine.len(), 2, "{mine:?}");
+    assert_eq!((mine[0].order, mine[0].record), (Some(order.id), p1));
+    assert_eq!(mine[0].fields, vec!["user_name", "mobile"]);
+    let orders: Vec<_> = s.vault.orders(&officer).unwrap().into_iter().map(|o| o.order).collect();
+    let audit = kura::desk::report::reads(&orders, &s.vault.desk_needs(C).unwrap(), &reads);
+    let findings: Vec<_> = audit.findings.iter().filter(|f| f.principal == "op.a").collect();
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!((findings[0].order.as_deref(), findings[0].finding), (None, kura::desk::report::FindingKind::NoOrder));
+    // Only the log's readers audit it.
+    assert!(matches!(s.vault.desk_reads(&op), Err(DeskError::Denied(_))));
+}

@@ -198,6 +198,7 @@ fn story(g: &Global, a: &DemoArgs, dir: &std::path::Path) -> Result<()> {
     let pb = progress::bar(parsed.rows.len() as u64, "encrypting", g.quiet);
     let rows = parsed.rows.len();
     let w = vault.write(&admin, "corporate-mobile", parsed.rows, &mut |n| pb.set_position(n))?;
+    let imported = w.ids.clone();
     pb.finish_and_clear();
     let total = t.elapsed().as_secs_f64();
     println!(
@@ -411,16 +412,28 @@ fn story(g: &Global, a: &DemoArgs, dir: &std::path::Path) -> Result<()> {
         report.entries,
         report.nodes
     );
+    let (mut row_companies, mut homes) = (Vec::new(), Vec::new());
+    for r in csv::Reader::from_path(&csv)?.records() {
+        let r = r?;
+        row_companies.push(r.get(company_col).unwrap_or_default().to_owned());
+        homes.push(r.get(home_col).is_some_and(|h| !h.is_empty()));
+    }
+    super::demo_desk::story(
+        &vault,
+        dir,
+        &super::demo_desk::Cast { staff: &staff, ids: &imported, companies: &row_companies, homes: &homes, officer },
+        9,
+    )?;
     super::demo_leak::story(
         &vault,
         &global,
         dir,
         &super::demo_leak::Cast { staff: &staff, scope: scope.as_str(), outsider, officer },
-        9,
+        10,
     )?;
     drop(vault);
 
-    step(13, "steal the database: scan every vault file (data, keyring, access log) for every plaintext value");
+    step(14, "steal the database: scan every vault file (data, keyring, access log) for every plaintext value");
     let schema = kura::schema::builtin("corporate-mobile").context("shipped schema missing")?;
     let needles = kura::scan::needles_from_csv(&csv, &schema)?;
     let files = kura::scan::walk(&global.vault)?;

@@ -14,7 +14,7 @@ fn csv<T: serde::Serialize>(dir: &Path, name: &str, rows: &[T]) -> Result<()> {
 }
 
 /// Writes every report of `orders` and `reads` into the new directory `out`; returns the summary and audit.
-pub fn write_reports(
+pub(super) fn write_reports(
     out: &Path,
     orders: &[kura::desk::order::Order],
     needs: &kura::desk::needs::Needs,

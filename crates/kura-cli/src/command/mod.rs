@@ -10,6 +10,7 @@ mod bench_log;
 mod bench_trace;
 mod collection;
 mod demo;
+mod demo_desk;
 mod demo_leak;
 mod desk;
 mod erase;

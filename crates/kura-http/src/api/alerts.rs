@@ -44,6 +44,8 @@ pub struct AlertOut {
     pub suspended: bool,
     /// The export, for canary hits.
     pub export: Option<String>,
+    /// A note for the reviewers kept only in the sealed alert (a break-glass reason).
+    pub note: Option<String>,
 }
 
 /// The serde name of a library enum value (`canary_hit`, `critical`).
@@ -62,6 +64,7 @@ impl From<Alert> for AlertOut {
             detail: a.detail,
             suspended: a.suspended,
             export: a.export,
+            note: a.note,
         }
     }
 }

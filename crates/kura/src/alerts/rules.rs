@@ -624,9 +624,8 @@ impl Detector {
                 Severity::Critical,
                 config.honey.suspend,
                 format!(
-                    "honey record touched in {} request naming {} record(s) at {}",
+                    "honey record touched in {} request at {}",
                     if e.denied { "a denied" } else { "an allowed" },
-                    e.records,
                     utc(e.at)
                 ),
             ),

@@ -61,6 +61,10 @@ pub struct Alert {
     pub suspended: bool,
     /// The export, for canary hits.
     pub export: Option<String>,
+    /// A note for the reviewers that may hold free text (a break-glass reason): kept in the sealed alert only,
+    /// never written to the log.
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 /// Something that wants every alert as it is raised (the server's webhook).
@@ -346,6 +350,16 @@ impl Vault {
 
     /// Stores, logs and hands out one alert; suspends its principal if the rule says so.
     pub(super) fn raise(&self, a: rules::Alert, export: Option<String>) -> Result<Alert, AlertError> {
+        self.raise_noted(a, export, None)
+    }
+
+    /// [`Vault::raise`] with a note kept in the sealed alert only.
+    pub(super) fn raise_noted(
+        &self,
+        a: rules::Alert,
+        export: Option<String>,
+        note: Option<String>,
+    ) -> Result<Alert, AlertError> {
         let id = format!("alert-{}-{}", a.at, hex::encode(rand::random::<[u8; 4]>()));
         let system = self.system_access(&id)?;
         let mut suspended = false;
@@ -365,6 +379,7 @@ impl Vault {
             detail: a.detail,
             suspended,
             export,
+            note,
         };
         let mut e = self.entry(&system, Action::Alert, None, Outcome::Fail);
         e.detail = format!(

@@ -277,7 +277,9 @@ impl Vault {
             e.subjects.push(c.committer.commit_tag("order", &s.order.id.to_string()));
             e.subjects.extend(s.order.people.iter().map(|p| c.committer.commit(*p)));
         }
-        e.detail = format!("order {} ({}, {}): {detail}", s.order.id, s.order.kind.as_str(), s.order.company);
+        // The client company stays out of the published log (the order's commitments name it for who holds the
+        // key); so do people and values.
+        e.detail = format!("order {} ({}): {detail}", s.order.id, s.order.kind.as_str());
         e
     }
 
@@ -507,13 +509,14 @@ impl Vault {
             principal: access.principal().to_owned(),
             at: glass.at,
             detail: format!(
-                "break-glass read of one record of `{collection}`{}; reason: {}",
+                "break-glass read of one record of `{collection}`{}; the written reason is in the alert",
                 order.map(|o| format!(" (order {o})")).unwrap_or_default(),
-                glass.reason
             ),
             suspend: false,
         };
-        let raised = self.raise(alert, None).map_err(|e| DeskError::Invalid(e.to_string()))?;
+        let raised = self
+            .raise_noted(alert, None, Some(format!("reason: {}", glass.reason)))
+            .map_err(|e| DeskError::Invalid(e.to_string()))?;
         let result = self.read_one(access, &c, record, view);
         let mut e = self.entry(access, Action::Read, Some(collection), Vault::outcome_of(&result));
         e.subjects = vec![c.committer.commit(record)];

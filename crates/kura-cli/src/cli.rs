@@ -230,6 +230,17 @@ pub enum OrderCmd {
         #[command(flatten)]
         purpose: PurposeArg,
     },
+    /// Request a shipping order's labels as a governed print job (a supervisor approves it; download it with
+    /// `kura export download ID --purpose ORD-… --purpose-kind shipping`).
+    Ship {
+        /// The order id.
+        id: String,
+        /// Who receives the labels (the courier or print room).
+        #[arg(long)]
+        recipient: String,
+        #[command(flatten)]
+        purpose: PurposeArg,
+    },
     /// Require desk staff to read personal data only through orders (administrators): on or off.
     Require {
         /// on or off.

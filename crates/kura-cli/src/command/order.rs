@@ -118,6 +118,16 @@ pub fn run(g: &Global, c: OrderCmd) -> Result<()> {
             super::get::print(&[r], false)?;
             s.close()
         }
+        OrderCmd::Ship { id, recipient, purpose } => {
+            let s = open::open_for(g, &purpose.purpose, &purpose.purpose_kind)?;
+            let job = s.vault.ship_order(&s.access, order_id(&id)?, &recipient)?;
+            println!("{}", job.id);
+            eprintln!(
+                "labels requested as print job {}; a supervisor approves it with `kura export approve {} --purpose-kind shipping`",
+                job.id, job.id
+            );
+            s.close()
+        }
         OrderCmd::Require { state } => {
             let on = match state.as_str() {
                 "on" => true,

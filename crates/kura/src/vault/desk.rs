@@ -531,6 +531,65 @@ impl Vault {
         Ok(result?)
     }
 
+    /// Requests the shipping labels of a shipping order as a governed print job: PDF labels of the order's
+    /// people with exactly the fields the order needs, fingerprinted, with a canary, for `recipient` (the
+    /// courier or print room). The caller must be bound to the order for every label field; a supervisor
+    /// approves the job like any export; the caller downloads it (purpose: the order id, kind `shipping`),
+    /// confirms dispatch by closing the order, and attests the paper's disposal. Logged.
+    pub fn ship_order(
+        &self,
+        access: &Access,
+        id: OrderId,
+        recipient: &str,
+    ) -> Result<super::exports::Export, DeskError> {
+        let (s, _) = self.load_order(id)?;
+        let needs = self.desk_needs(&s.collection)?;
+        if needs.purpose(s.order.kind) != "shipping" {
+            return Err(DeskError::Invalid(format!(
+                "a {} order ships nothing; only shipping orders print labels",
+                s.order.kind.as_str()
+            )));
+        }
+        let who = principal_of(access)
+            .ok_or_else(|| DeskError::Denied(format!("`{}` is not a desk principal", access.principal())))?;
+        let fields: Vec<String> = needs.fields(s.order.kind).to_vec();
+        let now = store::now();
+        for person in &s.order.people {
+            for f in &fields {
+                let d = bind::decide(&needs, &who, &s.order, *person, f, now);
+                if !d.allow {
+                    let e =
+                        self.order_entry(access, &s, Outcome::Deny, format!("labels refused: {}", d.reason.as_str()));
+                    self.log(vec![e])?;
+                    return Err(DeskError::Denied(format!("order {id}: {}", d.reason.as_str())));
+                }
+            }
+        }
+        let bound = access.clone().with_purpose(&id.to_string())?.with_kind("shipping")?;
+        let spec = super::exports::ExportSpec {
+            collection: s.collection.clone(),
+            companies: [s.order.company.clone()].into(),
+            departments: Default::default(),
+            records: s.order.people.iter().copied().collect(),
+            fields,
+            format: super::exports::Format::Labels,
+            recipient: recipient.to_owned(),
+            expires_at: now + 3 * 86_400,
+            max_downloads: 1,
+            dispose_within_days: 7,
+            canaries: 1,
+        };
+        let export = self.request_export(&bound, &spec)?;
+        let e = self.order_entry(
+            access,
+            &s,
+            Outcome::Allow,
+            format!("shipping labels requested as export `{}`", export.id),
+        );
+        self.log(vec![e])?;
+        Ok(export)
+    }
+
     /// Every read of personal data in the access log, as the desk's reports take them: who, the order cited as
     /// the purpose (if the purpose is an order id), whose record (one of the order's people, found by
     /// commitment; the nil id when the read named nobody of the order) and which fields. Security officers and

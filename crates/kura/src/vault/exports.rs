@@ -518,6 +518,12 @@ impl Vault {
         };
         let mut options = options.clone();
         options.created = Some(e.requested_at);
+        // Labels to people's homes when the job carries home addresses and no office address.
+        let has = |f: &str| e.spec.fields.iter().any(|x| x == f);
+        let office = crate::render::labels::Columns::corporate_office();
+        if options.labels.columns == office && !has("company_address") && has("home_address") {
+            options.labels.columns = crate::render::labels::Columns::corporate_home();
+        }
         let rendered =
             match crate::render::render(format, crate::render::Table::new(&e.spec.fields, &table_rows), &options) {
                 Ok(r) => r,

@@ -198,3 +198,35 @@ fn the_read_audit_finds_reads_without_need() {
     // Only the log's readers audit it.
     assert!(matches!(s.vault.desk_reads(&op), Err(DeskError::Denied(_))));
 }
+
+#[test]
+fn a_shipping_order_prints_its_labels_as_a_governed_print_job() {
+    let s = setup();
+    let p1 = s.people[0];
+    let op = principal(&s.vault, "op.a", Kind::Employee, Role::Operator, "desk-1", &s.company);
+    let lead = principal(&s.vault, "lead.a", Kind::Employee, Role::Supervisor, "desk-1", &s.company);
+    s.vault.set_canary_pools(&custodian(), crate::exports::POOLS).unwrap();
+    let order = s.vault.create_order(&op, C, &s.company, OrderType::BatteryShipment, vec![p1], Priority::High).unwrap();
+    // Not assigned yet: no labels.
+    assert!(matches!(s.vault.ship_order(&op, order.id, "courier hayate"), Err(DeskError::Denied(_))));
+    s.vault.change_order(&op, order.id, Change::Assign { assignee: Some("op.a".to_owned()), team: None }).unwrap();
+    let job = s.vault.ship_order(&op, order.id, "courier hayate").unwrap();
+    assert_eq!(job.spec.format, kura::vault::exports::Format::Labels);
+    assert_eq!(job.spec.records, [p1].into());
+    assert_eq!(job.spec.fields, vec!["user_name", "home_postal_code", "home_address"]);
+    // Four eyes: the operator cannot approve its own job; the supervisor does.
+    assert!(s.vault.decide_export(&op, &job.id, true, "").is_err());
+    // The supervisor approves it as shipping work (home addresses are for shipping only).
+    s.vault.decide_export(&lead.clone().with_kind("shipping").unwrap(), &job.id, true, "").unwrap();
+    let print = op.clone().with_purpose(&order.id.to_string()).unwrap().with_kind("shipping").unwrap();
+    let file = s.vault.export_file(&print, &job.id, &kura::render::Options::default()).unwrap();
+    assert!(file.bytes.starts_with(b"%PDF"));
+    assert_eq!(file.records, 1);
+    // Dispatch confirmed by closing the order; the paper's disposal attested.
+    s.vault.change_order(&op, order.id, Change::Move { to: Status::InProgress, note: String::new() }).unwrap();
+    s.vault.change_order(&op, order.id, Change::Move { to: Status::Done, note: "dispatched".to_owned() }).unwrap();
+    s.vault.attest_disposal(&print, &job.id).unwrap();
+    // A device change ships nothing.
+    let other = s.vault.create_order(&op, C, &s.company, OrderType::DeviceChange, vec![p1], Priority::Low).unwrap();
+    assert!(matches!(s.vault.ship_order(&op, other.id, "courier"), Err(DeskError::Invalid(_))));
+}

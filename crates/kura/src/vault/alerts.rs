@@ -22,11 +22,10 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use super::exports::{doc_ad, ExportError};
+use super::exports::ExportError;
 use super::{Access, ReadError, Vault};
 use crate::alerts::rules::{self, Detector, Event, EventKind, Rule, Severity};
 use crate::audit::{self, Action, Entry, Outcome};
-use crate::crypto;
 use crate::id::RecordId;
 use crate::principal::Role;
 use crate::store;
@@ -157,18 +156,6 @@ impl Vault {
         }
     }
 
-    fn seal_doc(&self, kind: &str, id: &str, bytes: &[u8]) -> Result<Vec<u8>, ExportError> {
-        crypto::seal(&self.auth_key()?, &doc_ad(kind, id), bytes).map_err(|e| ExportError::Invalid(e.to_string()))
-    }
-
-    fn open_doc(&self, kind: &str, id: &str) -> Result<Option<Vec<u8>>, ExportError> {
-        let Some(sealed) = self.store.document(kind, id)? else { return Ok(None) };
-        let plain = crypto::open(&self.auth_key()?, &doc_ad(kind, id), &sealed).map_err(|_| {
-            ExportError::State(format!("the {kind} document `{id}` does not open (altered in the database?)"))
-        })?;
-        Ok(Some(plain.to_vec()))
-    }
-
     /// The anomaly rules in force (TOML; empty when the defaults are): administrators, security officers and
     /// auditors; the read is logged.
     pub fn alert_rules(&self, access: &Access) -> Result<String, AlertError> {
@@ -186,8 +173,8 @@ impl Vault {
     }
 
     fn stored_rules(&self) -> Result<String, ExportError> {
-        Ok(match self.open_doc(CONFIG_KIND, CONFIG_ID)? {
-            Some(b) => {
+        Ok(match self.open_document(CONFIG_KIND, CONFIG_ID)? {
+            Some((b, _)) => {
                 String::from_utf8(b).map_err(|_| ExportError::State("the alert rules are damaged".to_owned()))?
             }
             None => String::new(),
@@ -207,7 +194,7 @@ impl Vault {
         let mut e = self.entry(access, Action::Alert, None, Outcome::Allow);
         e.detail = "alert rules replaced".to_owned();
         self.log(vec![e])?;
-        let sealed = self.seal_doc(CONFIG_KIND, CONFIG_ID, toml.as_bytes())?;
+        let sealed = self.seal_document(CONFIG_KIND, CONFIG_ID, toml.as_bytes())?;
         for _ in 0..8 {
             let previous = self.store.document(CONFIG_KIND, CONFIG_ID)?;
             match self.store.put_document(CONFIG_KIND, CONFIG_ID, &sealed, previous.as_deref()) {
@@ -286,7 +273,7 @@ impl Vault {
     }
 
     fn honey_records(&self, collection: &str) -> Result<BTreeSet<RecordId>, ExportError> {
-        let Some(bytes) = self.open_doc(HONEY_KIND, collection)? else { return Ok(BTreeSet::new()) };
+        let Some((bytes, _)) = self.open_document(HONEY_KIND, collection)? else { return Ok(BTreeSet::new()) };
         let ids: Vec<String> =
             serde_json::from_slice(&bytes).map_err(|_| ExportError::State("the honey list is damaged".to_owned()))?;
         ids.iter().map(|s| s.parse().map_err(|_| ExportError::State("the honey list is damaged".to_owned()))).collect()
@@ -392,7 +379,7 @@ impl Vault {
         );
         self.log(vec![e])?;
         let json = serde_json::to_vec(&alert).map_err(|e| AlertError::Invalid(e.to_string()))?;
-        let sealed = self.seal_doc(KIND, &id, &json)?;
+        let sealed = self.seal_document(KIND, &id, &json)?;
         self.store.put_document(KIND, &id, &sealed, None)?;
         let sinks: Vec<Sink> = self.watch.sinks.lock().map(|s| s.clone()).unwrap_or_default();
         for sink in sinks {
@@ -415,7 +402,7 @@ impl Vault {
         self.log(vec![e])?;
         let mut out = Vec::new();
         for id in self.store.document_ids(KIND)? {
-            let Some(bytes) = self.open_doc(KIND, &id)? else { continue };
+            let Some((bytes, _)) = self.open_document(KIND, &id)? else { continue };
             let a: Alert =
                 serde_json::from_slice(&bytes).map_err(|_| AlertError::Invalid(format!("alert `{id}` is damaged")))?;
             if a.id != id {
@@ -546,7 +533,7 @@ impl Vault {
             all.extend(written.ids.iter().copied());
             let list: Vec<String> = all.iter().map(ToString::to_string).collect();
             let json = serde_json::to_vec(&list).map_err(|e| AlertError::Invalid(e.to_string()))?;
-            let sealed = self.seal_doc(HONEY_KIND, collection, &json)?;
+            let sealed = self.seal_document(HONEY_KIND, collection, &json)?;
             match self.store.put_document(HONEY_KIND, collection, &sealed, previous.as_deref()) {
                 Ok(()) => {
                     if let Ok(mut h) = self.watch.honey.lock() {

@@ -18,10 +18,9 @@ use std::sync::{Arc, Mutex};
 use hmac::Mac;
 use serde::{Deserialize, Serialize};
 
-use super::exports::{doc_ad, ExportError};
+use super::exports::ExportError;
 use super::Vault;
 use crate::canary::{Canary, CanaryId, Contact, ExportId, Pools, Registry};
-use crate::crypto;
 use crate::store;
 
 const EXPORT_KIND: &str = "canary-export";
@@ -67,16 +66,6 @@ impl From<store::Error> for Claim {
 }
 
 impl Vault {
-    fn seal_canary(&self, kind: &str, id: &str, bytes: &[u8]) -> Result<Vec<u8>, ExportError> {
-        crypto::seal(&self.auth_key()?, &doc_ad(kind, id), bytes).map_err(|e| ExportError::Invalid(e.to_string()))
-    }
-
-    fn open_canary(&self, kind: &str, id: &str, sealed: &[u8]) -> Result<Vec<u8>, ExportError> {
-        crypto::open(&self.auth_key()?, &doc_ad(kind, id), sealed)
-            .map(|p| p.to_vec())
-            .map_err(|_| ExportError::State(format!("canary document `{id}` does not open (altered in the database?)")))
-    }
-
     /// The claim document's name for a contact point: keyed, so the database does not list contact points.
     fn claim_id(&self, canonical: &str) -> Result<String, ExportError> {
         let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(self.auth_key()?.expose())
@@ -94,8 +83,8 @@ impl Vault {
             if cache.loaded.contains(&id) {
                 continue;
             }
-            let Some(sealed) = self.store.document(EXPORT_KIND, &id)? else { continue };
-            let stored: Stored = serde_json::from_slice(&self.open_canary(EXPORT_KIND, &id, &sealed)?)
+            let Some((plain, _)) = self.open_document(EXPORT_KIND, &id)? else { continue };
+            let stored: Stored = serde_json::from_slice(&plain)
                 .map_err(|_| ExportError::State(format!("canary document `{id}` is damaged")))?;
             if stored.export.as_str() != id {
                 return Err(ExportError::State(format!("canary document `{id}` is damaged")));
@@ -116,14 +105,13 @@ impl Vault {
             let id = self.claim_id(&contact.canonical)?;
             let doc = serde_json::to_vec(&ClaimDoc { export: export.clone() })
                 .map_err(|e| ExportError::Invalid(e.to_string()))?;
-            let sealed = self.seal_canary(CLAIM_KIND, &id, &doc)?;
+            let sealed = self.seal_document(CLAIM_KIND, &id, &doc)?;
             match self.store.put_document(CLAIM_KIND, &id, &sealed, None) {
                 Ok(()) => {}
                 Err(store::Error::Conflict) => {
                     // Ours from an earlier attempt of this approval, or another export's.
-                    let held = self.store.document(CLAIM_KIND, &id)?.map(|s| self.open_canary(CLAIM_KIND, &id, &s));
-                    let ours = match held {
-                        Some(Ok(b)) => serde_json::from_slice::<ClaimDoc>(&b).is_ok_and(|c| &c.export == export),
+                    let ours = match self.open_document(CLAIM_KIND, &id) {
+                        Ok(Some((b, _))) => serde_json::from_slice::<ClaimDoc>(&b).is_ok_and(|c| &c.export == export),
                         _ => false,
                     };
                     if !ours {
@@ -138,7 +126,7 @@ impl Vault {
             canaries: canaries.iter().map(|k| (k.id.clone(), k.contacts.clone())).collect(),
         };
         let json = serde_json::to_vec(&stored).map_err(|e| ExportError::Invalid(e.to_string()))?;
-        let sealed = self.seal_canary(EXPORT_KIND, export.as_str(), &json)?;
+        let sealed = self.seal_document(EXPORT_KIND, export.as_str(), &json)?;
         match self.store.put_document(EXPORT_KIND, export.as_str(), &sealed, None) {
             Ok(()) => Ok(()),
             Err(store::Error::Conflict) => {

@@ -18,10 +18,9 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use super::exports::{doc_ad, ExportError};
+use super::exports::ExportError;
 use super::{Access, CardView, Loaded, ReadError, Record, Vault};
 use crate::audit::{Action, Outcome};
-use crate::crypto;
 use crate::desk::bind::{self, BreakGlass};
 use crate::desk::needs::Needs;
 use crate::desk::order::{Order, OrderError, OrderId, OrderType, Party, Priority, Status};
@@ -34,9 +33,6 @@ const ORDER_KIND: &str = "order";
 const DESK_KIND: &str = "desk";
 const SETTINGS_ID: &str = "settings";
 const REFRESH: Duration = Duration::from_secs(1);
-
-/// A document's plaintext and sealed bytes.
-type Opened = (Vec<u8>, Vec<u8>);
 
 /// Why a desk operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -165,23 +161,10 @@ fn is_desk_staff(access: &Access) -> bool {
 }
 
 impl Vault {
-    fn seal_desk(&self, kind: &str, id: &str, bytes: &[u8]) -> Result<Vec<u8>, ExportError> {
-        crypto::seal(&self.auth_key()?, &doc_ad(kind, id), bytes).map_err(|e| ExportError::Invalid(e.to_string()))
-    }
-
-    /// A desk document's plaintext and its sealed bytes (for compare-and-swap).
-    fn open_desk(&self, kind: &str, id: &str) -> Result<Option<Opened>, ExportError> {
-        let Some(sealed) = self.store.document(kind, id)? else { return Ok(None) };
-        let plain = crypto::open(&self.auth_key()?, &doc_ad(kind, id), &sealed).map_err(|_| {
-            ExportError::State(format!("desk document `{id}` does not open (altered in the database?)"))
-        })?;
-        Ok(Some((plain.to_vec(), sealed)))
-    }
-
     /// The needs per order type of a collection: its stored desk configuration, or the defaults.
     pub fn desk_needs(&self, collection: &str) -> Result<Needs, DeskError> {
         let c = self.collection(collection)?;
-        match self.open_desk(DESK_KIND, &format!("needs/{collection}"))? {
+        match self.open_document(DESK_KIND, &format!("needs/{collection}"))? {
             Some((text, _)) => {
                 let text =
                     String::from_utf8(text).map_err(|_| DeskError::Invalid("the desk needs are damaged".to_owned()))?;
@@ -203,7 +186,7 @@ impl Vault {
     }
 
     fn put_desk(&self, id: &str, bytes: &[u8]) -> Result<(), DeskError> {
-        let sealed = self.seal_desk(DESK_KIND, id, bytes)?;
+        let sealed = self.seal_document(DESK_KIND, id, bytes)?;
         for _ in 0..8 {
             let previous = self.store.document(DESK_KIND, id)?;
             match self.store.put_document(DESK_KIND, id, &sealed, previous.as_deref()) {
@@ -238,7 +221,7 @@ impl Vault {
                 }
             }
         }
-        let on = match self.open_desk(DESK_KIND, SETTINGS_ID) {
+        let on = match self.open_document(DESK_KIND, SETTINGS_ID) {
             Ok(Some((json, _))) => serde_json::from_slice::<Settings>(&json).map_or(true, |s| s.require_orders),
             Ok(None) => false,
             Err(_) => true,
@@ -262,7 +245,7 @@ impl Vault {
 
     fn load_order(&self, id: OrderId) -> Result<(Stored, Vec<u8>), DeskError> {
         let key = id.to_string();
-        let (json, sealed) = self.open_desk(ORDER_KIND, &key)?.ok_or(DeskError::Unknown)?;
+        let (json, sealed) = self.open_document(ORDER_KIND, &key)?.ok_or(DeskError::Unknown)?;
         let stored: Stored =
             serde_json::from_slice(&json).map_err(|_| DeskError::Invalid(format!("order `{key}` is damaged")))?;
         if stored.order.id != id {
@@ -322,7 +305,7 @@ impl Vault {
             let entry =
                 self.order_entry(access, &stored, Outcome::Allow, format!("received, priority {}", priority.as_str()));
             let json = serde_json::to_vec(&stored).map_err(|e| DeskError::Invalid(e.to_string()))?;
-            let sealed = self.seal_desk(ORDER_KIND, &id.to_string(), &json)?;
+            let sealed = self.seal_document(ORDER_KIND, &id.to_string(), &json)?;
             match self.store.put_document(ORDER_KIND, &id.to_string(), &sealed, None) {
                 Ok(()) => {
                     self.log(vec![entry])?;
@@ -411,7 +394,7 @@ impl Vault {
             };
             let entry = self.order_entry(access, &s, Outcome::Allow, detail);
             let json = serde_json::to_vec(&s).map_err(|e| DeskError::Invalid(e.to_string()))?;
-            let new = self.seal_desk(ORDER_KIND, &id.to_string(), &json)?;
+            let new = self.seal_document(ORDER_KIND, &id.to_string(), &json)?;
             match self.store.put_document(ORDER_KIND, &id.to_string(), &new, Some(&sealed)) {
                 Ok(()) => {
                     self.log(vec![entry])?;

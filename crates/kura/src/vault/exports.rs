@@ -231,7 +231,10 @@ fn ad(id: &str) -> Vec<u8> {
     doc_ad(KIND, id)
 }
 
-pub(super) fn doc_ad(kind: &str, id: &str) -> Vec<u8> {
+/// A workflow document's plaintext and its sealed bytes.
+pub(super) type Opened = (Vec<u8>, Vec<u8>);
+
+fn doc_ad(kind: &str, id: &str) -> Vec<u8> {
     crypto::context("kura/document/v1", &[kind.as_bytes(), id.as_bytes()])
 }
 
@@ -240,6 +243,22 @@ pub(super) const CANARY_KIND: &str = "canary";
 const POOLS_ID: &str = "pools";
 
 impl Vault {
+    /// Seals a workflow document (canaries, alerts, desk) under the vault's authentication key, bound to its
+    /// kind and id.
+    pub(super) fn seal_document(&self, kind: &str, id: &str, bytes: &[u8]) -> Result<Vec<u8>, ExportError> {
+        crypto::seal(&self.auth_key()?, &doc_ad(kind, id), bytes).map_err(|e| ExportError::Invalid(e.to_string()))
+    }
+
+    /// A stored workflow document: its plaintext and its sealed bytes (for compare-and-swap); refused if it
+    /// was altered or moved in the database.
+    pub(super) fn open_document(&self, kind: &str, id: &str) -> Result<Option<Opened>, ExportError> {
+        let Some(sealed) = self.store.document(kind, id)? else { return Ok(None) };
+        let plain = crypto::open(&self.auth_key()?, &doc_ad(kind, id), &sealed).map_err(|_| {
+            ExportError::State(format!("the {kind} document `{id}` does not open (altered in the database?)"))
+        })?;
+        Ok(Some((plain.to_vec(), sealed)))
+    }
+
     fn seal_export(&self, e: &Export) -> Result<Vec<u8>, ExportError> {
         let json = zeroize::Zeroizing::new(serde_json::to_vec(e).map_err(|err| ExportError::Invalid(err.to_string()))?);
         crypto::seal(&self.auth_key()?, &ad(&e.id), &json).map_err(|err| ExportError::Invalid(err.to_string()))

@@ -27,6 +27,7 @@ pub mod desk;
 pub mod fingerprint;
 pub mod generate;
 pub mod id;
+pub mod incident;
 pub mod import;
 pub mod keys;
 pub mod mask;

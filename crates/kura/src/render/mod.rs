@@ -31,6 +31,7 @@
 //! personal data.
 
 pub mod csv;
+pub mod document;
 pub mod labels;
 pub mod xlsx;
 

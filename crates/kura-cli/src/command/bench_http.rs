@@ -370,7 +370,7 @@ fn cedar_figures(vault: &Vault, companies: &[String]) -> Result<()> {
     let policy = kura::policy::Policy::default_policy()?;
     let who = vault.principal(SERVICE)?;
     let schema = vault.schema(COLLECTION)?;
-    let why = kura::policy::Purpose { reference: PURPOSE, kind: kura::vault::DEFAULT_PURPOSE_KIND };
+    let why = kura::policy::Purpose { reference: PURPOSE, kind: kura::vault::DEFAULT_PURPOSE_KIND, order: None };
     let company = companies.first().context("no company")?;
     let fields: Vec<kura::policy::FieldRef<'_>> = schema
         .fields

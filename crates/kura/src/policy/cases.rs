@@ -131,7 +131,7 @@ fn run_case(policy: &Policy, c: &Case) -> Outcome {
         company: &c.company,
         home: field.home,
     };
-    let why = Purpose { reference: &c.purpose, kind: &c.purpose_kind };
+    let why = Purpose { reference: &c.purpose, kind: &c.purpose_kind, order: None };
     let act = match c.action.as_str() {
         "read" => None,
         "create" => Some(Act::Create),

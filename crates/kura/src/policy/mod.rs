@@ -76,13 +76,57 @@ pub struct FieldRef<'a> {
     pub home: bool,
 }
 
-/// Why: the request's purpose and its kind (e.g. `support`, `shipping`).
+/// Why: the request's purpose and its kind (e.g. `support`, `shipping`), and the service-desk order the
+/// request goes through, if any.
 #[derive(Debug, Clone)]
 pub struct Purpose<'a> {
     /// The ticket or order reference ("" when none was given).
     pub reference: &'a str,
     /// What kind of work it is.
     pub kind: &'a str,
+    /// The order, for a read through one (`context.order` in Cedar).
+    pub order: Option<&'a OrderContext>,
+}
+
+/// A service-desk order as policies see it (`context.order`): no people, only their number.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct OrderContext {
+    /// The order id, e.g. `ORD-00012345`.
+    pub id: String,
+    /// The order type, e.g. `battery_shipment`.
+    pub kind: String,
+    /// The client company (canonical).
+    pub company: String,
+    /// The current status, e.g. `in_progress`.
+    pub status: String,
+    /// The priority, e.g. `urgent`.
+    pub priority: String,
+    /// Whether the order is assigned to the requester or the requester's team.
+    pub assigned: bool,
+    /// Whether an escalation is running.
+    pub escalated: bool,
+    /// The partner the order is escalated to ("" when none).
+    pub partner: String,
+    /// How many people the order concerns.
+    pub people: u32,
+}
+
+impl OrderContext {
+    fn expression(&self) -> Option<RestrictedExpression> {
+        let s = |v: &str| RestrictedExpression::new_string(v.to_owned());
+        let fields = [
+            ("id".to_owned(), s(&self.id)),
+            ("type".to_owned(), s(&self.kind)),
+            ("company".to_owned(), s(&self.company)),
+            ("status".to_owned(), s(&self.status)),
+            ("priority".to_owned(), s(&self.priority)),
+            ("assigned".to_owned(), RestrictedExpression::new_bool(self.assigned)),
+            ("escalated".to_owned(), RestrictedExpression::new_bool(self.escalated)),
+            ("partner".to_owned(), s(&self.partner)),
+            ("people".to_owned(), RestrictedExpression::new_long(i64::from(self.people))),
+        ];
+        RestrictedExpression::new_record(fields).ok()
+    }
 }
 
 /// A policy set could not be loaded.
@@ -171,11 +215,14 @@ impl Policy {
         ];
         entities.extend(roles.into_iter().map(Entity::with_uid));
         let entities = Entities::from_entities(entities, Some(&self.schema)).ok()?;
-        let context = Context::from_pairs([
+        let mut context = vec![
             ("purpose".to_owned(), RestrictedExpression::new_string(why.reference.to_owned())),
             ("purpose_kind".to_owned(), RestrictedExpression::new_string(why.kind.to_owned())),
-        ])
-        .ok()?;
+        ];
+        if let Some(order) = why.order {
+            context.push(("order".to_owned(), order.expression()?));
+        }
+        let context = Context::from_pairs(context).ok()?;
         let request = Request::new(principal, action, resource, context, Some(&self.schema)).ok()?;
         let response = Authorizer::new().is_authorized(&request, &self.set, &entities);
         // A policy that errored is skipped by Cedar; a skipped `forbid` must not turn into an allow.

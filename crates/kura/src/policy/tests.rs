@@ -112,7 +112,7 @@ fn default_policy_matches_the_intended_matrix() {
                                     company,
                                     home: f.home,
                                 };
-                                let why = Purpose { reference, kind: pk };
+                                let why = Purpose { reference, kind: pk, order: None };
                                 let got = policy.visibility(&p, &fr, &why);
                                 let want = oracle_visibility(&p, &fr, &why);
                                 if got > want {
@@ -171,5 +171,5 @@ fn default_is_deny() {
         company: "株式会社自社",
         home: false,
     };
-    assert_eq!(empty.visibility(&p, &f, &Purpose { reference: "T-1", kind: "support" }), Visibility::Hidden);
+    assert_eq!(empty.visibility(&p, &f, &Purpose { reference: "T-1", kind: "support", order: None }), Visibility::Hidden);
 }

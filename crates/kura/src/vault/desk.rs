@@ -2,7 +2,9 @@
 //! personal data read *through an order* — exactly the fields its type needs, of exactly its people, while
 //! it is open and assigned to the reader or the reader's team (or, for a partner, during its escalation and
 //! only its view). The decision is [`crate::desk::bind::decide`], intersected with the Cedar policy for the
-//! order type's purpose kind; the log entry's purpose is the order id.
+//! order type's purpose kind, with the order itself as the policy's `context.order` (type, company, status,
+//! priority, whether it is assigned to the reader, the running escalation, the number of people); the log
+//! entry's purpose is the order id.
 //!
 //! - **Orders required** ([`Vault::require_orders`]): when switched on, operators and supervisors read no
 //!   personal data outside an order (plain reads and searches are refused, logged as `deny`); security
@@ -150,6 +152,26 @@ fn principal_of(access: &Access) -> Option<Principal> {
         lockout: Default::default(),
         version: 0,
     })
+}
+
+/// The order as the policies see it (`context.order`) for `who` at `now`.
+fn order_context(order: &Order, who: &Principal, now: i64) -> crate::policy::OrderContext {
+    let escalation = order.escalation.as_ref().filter(|e| e.active_at(now));
+    crate::policy::OrderContext {
+        id: order.id.to_string(),
+        kind: order.kind.as_str().to_owned(),
+        company: order.company.clone(),
+        status: order.status().as_str().to_owned(),
+        priority: order.priority.as_str().to_owned(),
+        assigned: order.assignee.as_deref() == Some(who.name.as_str())
+            || (who.team.is_some() && who.team == order.team),
+        escalated: escalation.is_some(),
+        partner: match escalation.map(|e| &e.to) {
+            Some(Party::Partner { name, .. }) => name.clone(),
+            _ => String::new(),
+        },
+        people: u32::try_from(order.people.len()).unwrap_or(u32::MAX),
+    }
 }
 
 /// Whether the principal is desk staff, whose reads must go through orders when orders are required.
@@ -462,7 +484,8 @@ impl Vault {
         }
         let u = self.unseal(c, record)?;
         let company = Vault::company_of(c, &u)?;
-        let views = self.active_policy()?.views_for(access, c, &company, &wanted);
+        let access = access.clone().with_order(order_context(order, &who, now));
+        let views = self.active_policy()?.views_for(&access, c, &company, &wanted);
         if views.iter().all(|v| *v == Visibility::Hidden) {
             return Err(ReadError::Denied(format!("order {}: the policy shows none of the order's fields", order.id)));
         }
@@ -548,7 +571,11 @@ impl Vault {
                 }
             }
         }
-        let bound = access.clone().with_purpose(&id.to_string())?.with_kind("shipping")?;
+        let bound = access
+            .clone()
+            .with_purpose(&id.to_string())?
+            .with_kind("shipping")?
+            .with_order(order_context(&s.order, &who, now));
         let spec = super::exports::ExportSpec {
             collection: s.collection.clone(),
             companies: [s.order.company.clone()].into(),

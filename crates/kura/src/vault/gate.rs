@@ -77,7 +77,7 @@ impl Active {
         if let Some(v) = self.views.lock().ok().and_then(|m| m.get(&key).cloned()) {
             return v;
         }
-        let why = Purpose { reference: &access.purpose, kind: &access.purpose_kind };
+        let why = Purpose { reference: &access.purpose, kind: &access.purpose_kind, order: access.order.as_deref() };
         let v: Arc<[Visibility]> =
             Active::field_refs(c, company).map(|f| self.policy.visibility(&access.who, &f, &why)).collect();
         if let Ok(mut m) = self.views.lock() {
@@ -97,7 +97,7 @@ impl Active {
         if let Some(v) = self.views.lock().ok().and_then(|m| m.get(&key).cloned()) {
             return v;
         }
-        let why = Purpose { reference: &access.purpose, kind: &access.purpose_kind };
+        let why = Purpose { reference: &access.purpose, kind: &access.purpose_kind, order: access.order.as_deref() };
         let v: Arc<[Visibility]> = Active::field_refs(c, company)
             .zip(wanted.iter().chain(std::iter::repeat(&false)))
             .map(|(f, w)| if *w { self.policy.visibility(&access.who, &f, &why) } else { Visibility::Hidden })
@@ -117,7 +117,7 @@ impl Active {
         if let Some(v) = self.acts.lock().ok().and_then(|m| m.get(&key).cloned()) {
             return v;
         }
-        let why = Purpose { reference: &access.purpose, kind: &access.purpose_kind };
+        let why = Purpose { reference: &access.purpose, kind: &access.purpose_kind, order: access.order.as_deref() };
         let v: Arc<[bool]> =
             Active::field_refs(c, company).map(|f| self.policy.allows(&access.who, act, &f, &why)).collect();
         if let Ok(mut m) = self.acts.lock() {

@@ -61,6 +61,8 @@ pub struct Access {
     purpose_kind: String,
     origin: String,
     request: String,
+    /// The service-desk order the access goes through, as the policy's `context.order`.
+    order: Option<Arc<crate::policy::OrderContext>>,
     /// Everything a policy decision depends on besides the resource: the key of cached decisions.
     decision_key: String,
 }
@@ -112,6 +114,7 @@ impl Access {
             purpose_kind: DEFAULT_PURPOSE_KIND.to_owned(),
             origin: origin.to_owned(),
             request: audit::request_id(),
+            order: None,
             decision_key: String::new(),
         };
         a.rekey();
@@ -175,6 +178,13 @@ impl Access {
         Ok(self)
     }
 
+    /// The same access bound to a service-desk order (the policies see it as `context.order`).
+    pub(crate) fn with_order(mut self, order: crate::policy::OrderContext) -> Access {
+        self.order = Some(Arc::new(order));
+        self.rekey();
+        self
+    }
+
     /// The same access limited to an API token's scopes (see [`principals::SCOPES`]).
     pub fn with_scopes(mut self, scopes: Vec<String>) -> Access {
         self.scopes = Some(scopes.into());
@@ -196,6 +206,16 @@ impl Access {
         put(if w.suspended { "suspended" } else { "active" });
         put(&self.purpose);
         put(&self.purpose_kind);
+        match &self.order {
+            None => put("no order"),
+            Some(o) => {
+                put("order");
+                for part in [&o.id, &o.kind, &o.company, &o.status, &o.priority, &o.partner] {
+                    put(part);
+                }
+                put(&format!("{}/{}/{}", o.assigned, o.escalated, o.people));
+            }
+        }
         put(&w.roles.len().to_string());
         for r in &w.roles {
             put(r.as_str());

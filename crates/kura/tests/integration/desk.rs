@@ -230,3 +230,49 @@ fn a_shipping_order_prints_its_labels_as_a_governed_print_job() {
     let other = s.vault.create_order(&op, C, &s.company, OrderType::DeviceChange, vec![p1], Priority::Low).unwrap();
     assert!(matches!(s.vault.ship_order(&op, other.id, "courier"), Err(DeskError::Invalid(_))));
 }
+
+#[test]
+fn policies_see_the_order_as_context() {
+    let s = setup();
+    let p1 = s.people[0];
+    let op = principal(&s.vault, "op.a", Kind::Employee, Role::Operator, "desk-1", &s.company);
+    // The default policy, plus: nothing in the clear for orders waiting on someone else, and home addresses
+    // only for urgent battery shipments.
+    let policy = format!(
+        "{}\n{}",
+        kura::policy::DEFAULT_POLICY,
+        r#"
+@id("waiting-orders-masked")
+forbid (principal, action == Kura::Action::"read_plain", resource)
+when { context has order && context.order.status == "waiting" };
+
+@id("home-only-urgent-battery")
+forbid (principal, action in [Kura::Action::"read_plain", Kura::Action::"read_masked"], resource)
+when { resource.home && context has order && !(context.order.type == "battery_shipment" && context.order.priority == "urgent") };
+"#
+    );
+    s.vault.set_policy(&custodian(), &policy).unwrap();
+    let normal =
+        s.vault.create_order(&op, C, &s.company, OrderType::BatteryShipment, vec![p1], Priority::Normal).unwrap();
+    let urgent =
+        s.vault.create_order(&op, C, &s.company, OrderType::BatteryShipment, vec![p1], Priority::Urgent).unwrap();
+    for o in [normal.id, urgent.id] {
+        s.vault.change_order(&op, o, Change::Assign { assignee: Some("op.a".to_owned()), team: None }).unwrap();
+        s.vault.change_order(&op, o, Change::Move { to: Status::InProgress, note: String::new() }).unwrap();
+    }
+    // The order allows name and home address; the policy takes the home address away unless urgent.
+    let r = s.vault.read_for_order(&op, normal.id, p1, CardView::Masked).unwrap();
+    assert_eq!(shown(&r), vec!["user_name"]);
+    assert_eq!(last_read(&s.vault).fields, vec!["user_name"]);
+    let r = s.vault.read_for_order(&op, urgent.id, p1, CardView::Masked).unwrap();
+    assert_eq!(shown(&r), vec!["user_name", "home_postal_code", "home_address"]);
+    let plain = |r: &kura::vault::Record| {
+        r.fields.iter().filter(|f| f.shown == kura::policy::Visibility::Plain).map(|f| f.name.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(plain(&r), vec!["user_name", "home_postal_code", "home_address"]);
+    // Waiting: the same fields, masked only (the decision cache keys on the order's status).
+    s.vault.change_order(&op, urgent.id, Change::Move { to: Status::Waiting, note: String::new() }).unwrap();
+    let r = s.vault.read_for_order(&op, urgent.id, p1, CardView::Masked).unwrap();
+    assert_eq!(shown(&r), vec!["user_name", "home_postal_code", "home_address"]);
+    assert!(plain(&r).is_empty(), "a waiting order shows nothing in the clear");
+}

@@ -95,7 +95,7 @@ fn reads_follow_the_policy_field_by_field() {
                                 company: &company,
                                 home: f.home,
                             };
-                            policy.visibility(&who, &fr, &Purpose { reference: "T-1", kind: pk })
+                            policy.visibility(&who, &fr, &Purpose { reference: "T-1", kind: pk, order: None })
                         })
                         .collect();
                     let got = vault.get(&as_(who.clone(), "T-1", pk), C, id, CardView::Full);

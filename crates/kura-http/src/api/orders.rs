@@ -31,6 +31,7 @@ pub(super) fn routes(state: ApiState) -> OpenApiRouter {
         .routes(routes!(escalate, end_escalation))
         .routes(routes!(read_person))
         .routes(routes!(break_glass))
+        .routes(routes!(labels))
         .routes(routes!(require))
         .with_state(state)
 }
@@ -572,6 +573,44 @@ async fn break_glass(
     })
     .await?;
     Ok(Json(r.into()))
+}
+
+/// Who the shipping labels go to.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Labels {
+    /// The courier or print room that receives the print job (no personal data).
+    #[schema(min_length = 1, max_length = 200)]
+    pub recipient: String,
+}
+
+/// Requests the shipping labels of a shipping order as a governed print job (the operator the order is
+/// assigned to, token scope `exports:request`): PDF labels of the order's people carrying exactly the fields the
+/// order needs, fingerprinted, with a canary, under the order id as purpose. A supervisor approves it
+/// (`POST /v1/exports/{id}/approve`); the requester downloads it once within three days and attests the
+/// paper's disposal within seven. Logged.
+#[utoipa::path(post, path = "/v1/orders/{id}/labels", tag = "orders",
+    params(("id" = String, Path, description = "Order id"), PurposeHeaders), request_body = Labels,
+    security(("bearer" = [])),
+    responses((status = 201, description = "The print job, waiting for approval", body = super::exports::ExportOut),
+        AuthResponses, BodyResponses, PurposeResponses, VaultResponses))]
+async fn labels(
+    State(s): State<ApiState>,
+    caller: Caller,
+    purpose: Purpose,
+    p: Params,
+    Json(body): Json<Labels>,
+) -> Result<(StatusCode, Json<super::exports::ExportOut>), ApiError> {
+    let id = order_id(&p)?;
+    let export = blocking(move || {
+        let a = access(&s.vault, &caller, &purpose)?;
+        s.vault.ship_order(&a, id, &body.recipient).map_err(|e| match e {
+            DeskError::Invalid(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_order", m),
+            other => other.into(),
+        })
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(export.into())))
 }
 
 /// Whether desk staff read personal data only through orders.

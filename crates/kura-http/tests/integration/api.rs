@@ -199,7 +199,7 @@ impl Req {
     pub fn purpose(self, purpose: &str) -> Req {
         self.header("kura-purpose", purpose)
     }
-    fn kind(self, kind: &str) -> Req {
+    pub fn kind(self, kind: &str) -> Req {
         self.header("kura-purpose-kind", kind)
     }
     pub fn json(self, body: Value) -> Req {

@@ -240,3 +240,63 @@ async fn a_partner_reads_during_its_escalation_only() {
     let reply = req("GET", &person).token(&op).purpose("DESK-1").send(&app).await;
     assert_eq!(shown(&reply), label(), "{}", reply.text);
 }
+
+#[tokio::test]
+async fn a_shipping_order_prints_its_labels_as_a_governed_print_job() {
+    let w = World::new();
+    w.vault.set_alert_rules(&custodian(), RULES).unwrap();
+    w.vault
+        .set_canary_pools(
+            &custodian(),
+            "phones = [\"090-0000-3001\"]\n[email]\ndomains = [\"mail.canary-example.jp\"]\n[[mail_drop]]\n\
+             postal_code = \"100-0005\"\naddress = \"東京都千代田区丸の内1-2-3 丸の内ビル 301号室\"\n",
+        )
+        .unwrap();
+    let app = w.app(&config());
+    let company = w.company(w.a);
+    let op_p = principal("desk-op", Kind::Service, Role::Operator, "desk-1", &company);
+    let op = service(&w, &op_p, &["records:read", "records:write", "exports:request"]);
+    let lead_p = principal("desk-lead", Kind::Service, Role::Supervisor, "desk-1", &company);
+    let lead = service(&w, &lead_p, &["exports:approve"]);
+    let id = open_order(&w, &app, &op).await;
+
+    // Someone the order is not assigned to gets nothing; a body without a recipient is refused.
+    let stranger_p = principal("desk-x", Kind::Service, Role::Operator, "desk-2", &company);
+    let stranger = service(&w, &stranger_p, &["records:read", "exports:request"]);
+    let labels = format!("/v1/orders/{id}/labels");
+    assert_error(&post(&app, &stranger, &labels, json!({"recipient": "courier hayate"})).await, 403, "denied");
+    assert_error(&post(&app, &op, &labels, json!({})).await, 422, "invalid_body");
+    assert_error(&post(&app, &op, "/v1/orders/ORD-00000000/labels", json!({"recipient": "x"})).await, 404, "not_found");
+
+    // The assignee requests the labels: one label of the order's person, the order's fields, for approval.
+    let reply = post(&app, &op, &labels, json!({"recipient": "courier hayate"})).await;
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    assert_eq!((reply.json["state"].as_str(), reply.json["format"].as_str()), (Some("requested"), Some("labels")));
+    assert_eq!(reply.json["purpose"], id.as_str());
+    assert_eq!(reply.json["fields"], json!(["user_name", "home_postal_code", "home_address"]));
+    let job = reply.json["id"].as_str().unwrap().to_owned();
+
+    // A supervisor approves it as shipping work; the operator prints it once, under the order id.
+    let reply = req("POST", &format!("/v1/exports/{job}/approve"))
+        .token(&lead)
+        .purpose("DESK-1")
+        .kind("shipping")
+        .send(&app)
+        .await;
+    assert_eq!((reply.status.as_u16(), reply.json["state"].as_str()), (200, Some("approved")), "{}", reply.text);
+    let file = format!("/v1/exports/{job}/file");
+    let reply = req("GET", &file).token(&op).purpose(&id).kind("shipping").send(&app).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.headers["content-type"], "application/pdf");
+    let reply = req("GET", &file).token(&op).purpose(&id).kind("shipping").send(&app).await;
+    assert_error(&reply, 403, "denied");
+    let download = w.log().into_iter().rfind(|e| e.action == Action::Export && e.detail.contains("download")).unwrap();
+    assert_eq!(download.purpose, id, "the print job is downloaded under the order id");
+
+    // An inquiry ships nothing.
+    let body = json!({"company": company, "type": "inquiry", "people": [w.ids[w.a].to_string()]});
+    let reply = post(&app, &op, &format!("/v1/collections/{C}/orders"), body).await;
+    let inquiry = reply.json["id"].as_str().unwrap().to_owned();
+    let reply = post(&app, &op, &format!("/v1/orders/{inquiry}/labels"), json!({"recipient": "courier"})).await;
+    assert_error(&reply, 422, "invalid_order");
+}

@@ -143,6 +143,17 @@ pub enum OrderCmd {
         #[command(flatten)]
         purpose: PurposeArg,
     },
+    /// Take every order of a CSV file (columns company, type, people, priority; or 会社, 種別, 対象者, 優先度).
+    /// The whole file is checked first: any problem takes none of it, and every problem is listed by line.
+    Import {
+        /// Collection of the people.
+        #[arg(long)]
+        collection: String,
+        /// The CSV file (UTF-8 or Shift_JIS). `people` holds record ids separated by `;`.
+        file: PathBuf,
+        #[command(flatten)]
+        purpose: PurposeArg,
+    },
     /// The caller's companies' orders (security officers and auditors: all).
     List {
         /// Print JSON.

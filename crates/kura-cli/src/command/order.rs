@@ -1,8 +1,8 @@
 //! `kura order`: service-desk orders, and personal data read through them.
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use kura::desk::order::{OrderId, OrderType, PartnerKind, Party, Priority, Status};
-use kura::vault::desk::{Change, Stored};
+use kura::vault::desk::{Change, DeskError, Stored};
 use kura::vault::CardView;
 use kura::RecordId;
 
@@ -49,6 +49,27 @@ pub fn run(g: &Global, c: OrderCmd) -> Result<()> {
             let s = open::open_for(g, &purpose.purpose, &purpose.purpose_kind)?;
             let o = s.vault.create_order(&s.access, &collection, &company, kind, people, priority)?;
             println!("{}", o.id);
+            s.close()
+        }
+        OrderCmd::Import { collection, file, purpose } => {
+            let bytes = std::fs::read(&file).with_context(|| format!("cannot read `{}`", file.display()))?;
+            let s = open::open_for(g, &purpose.purpose, &purpose.purpose_kind)?;
+            match s.vault.import_orders(&s.access, &collection, &bytes) {
+                Ok(taken) => {
+                    for o in &taken {
+                        println!("{}\t{}\t{}\t{} people", o.id, o.kind.as_str(), o.priority.as_str(), o.people.len());
+                    }
+                    eprintln!("{} orders taken from `{}`", taken.len(), file.display());
+                }
+                Err(DeskError::Intake(e)) => {
+                    for p in &e.problems {
+                        eprintln!("{}: line {}: {}", file.display(), p.line, p.message);
+                    }
+                    s.close()?;
+                    bail!("{} problem(s) in `{}`; no order was taken", e.problems.len(), file.display());
+                }
+                Err(e) => return Err(e.into()),
+            }
             s.close()
         }
         OrderCmd::List { json, purpose } => {

@@ -158,6 +158,7 @@ impl From<DeskError> for ApiError {
             DeskError::Denied(_) => denied(e.to_string()),
             DeskError::Unknown => not_found("no such order".to_owned()),
             DeskError::Invalid(_) => invalid("invalid_order", e.to_string()),
+            DeskError::Intake(_) => invalid("invalid_orders_file", e.to_string()),
             // A move the order's status does not allow: the body is fine, the order is not there (yet, or any more).
             DeskError::Order(
                 OrderError::Final(_)

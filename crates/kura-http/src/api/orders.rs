@@ -24,6 +24,7 @@ use crate::{ApiError, Json};
 pub(super) fn routes(state: ApiState) -> OpenApiRouter {
     OpenApiRouter::new()
         .routes(routes!(create))
+        .routes(routes!(import))
         .routes(routes!(list))
         .routes(routes!(show))
         .routes(routes!(assign))
@@ -327,6 +328,41 @@ async fn create(
     })
     .await?;
     Ok((StatusCode::CREATED, Json(order)))
+}
+
+/// A file of orders.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrdersFile {
+    /// The CSV text: a header with `company`, `type`, `people` (record ids separated by `;`) and optionally
+    /// `priority` (or 会社, 種別, 対象者, 優先度), then one order per line.
+    #[schema(min_length = 1)]
+    pub csv: String,
+}
+
+/// Takes every order of a CSV file for the caller's companies (operators and supervisors, token scope
+/// `records:write`). The whole file is checked first; any problem refuses all of it with `422
+/// invalid_orders_file`, naming lines and columns, never values. Each order taken is logged.
+#[utoipa::path(post, path = "/v1/collections/{collection}/orders/import", tag = "orders",
+    params(("collection" = String, Path, description = "Collection"), PurposeHeaders), request_body = OrdersFile,
+    security(("bearer" = [])),
+    responses((status = 201, description = "Every order taken, in file order", body = Vec<OrderOut>), AuthResponses,
+        BodyResponses, PurposeResponses, VaultResponses))]
+async fn import(
+    State(s): State<ApiState>,
+    caller: Caller,
+    purpose: Purpose,
+    p: Params,
+    Json(body): Json<OrdersFile>,
+) -> Result<(StatusCode, Json<Vec<OrderOut>>), ApiError> {
+    let collection = p.get("collection")?.to_owned();
+    let orders = blocking(move || {
+        let a = access(&s.vault, &caller, &purpose)?;
+        let taken = s.vault.import_orders(&a, &collection, body.csv.as_bytes())?;
+        Ok(taken.into_iter().map(|o| OrderOut::new(collection.clone(), o)).collect::<Vec<_>>())
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(orders)))
 }
 
 /// The orders of the caller's companies, oldest first (security officers and auditors: every order).

@@ -300,3 +300,32 @@ async fn a_shipping_order_prints_its_labels_as_a_governed_print_job() {
     let reply = post(&app, &op, &format!("/v1/orders/{inquiry}/labels"), json!({"recipient": "courier"})).await;
     assert_error(&reply, 422, "invalid_order");
 }
+
+#[tokio::test]
+async fn a_file_of_orders_is_taken_whole_or_refused_by_line() {
+    let w = World::new();
+    let app = w.app(&config());
+    let company = w.company(w.a);
+    let op_p = principal("desk-op", Kind::Service, Role::Operator, "desk-1", &company);
+    let op = service(&w, &op_p, &["records:read", "records:write"]);
+    let path = format!("/v1/collections/{C}/orders/import");
+    let (a, b) = (w.ids[w.a].to_string(), w.ids[w.b].to_string());
+    // Person b is of another company: nothing is taken, the line is named, the id is not repeated.
+    let csv = format!("company,type,people\n{company},repair,{a}\n{company},repair,{b}\n");
+    let reply = post(&app, &op, &path, json!({ "csv": csv })).await;
+    assert_error(&reply, 422, "invalid_orders_file");
+    assert!(reply.text.contains("line 3"), "{}", reply.text);
+    assert!(!reply.text.contains(&b), "{}", reply.text);
+    let listed = req("GET", "/v1/orders").token(&op).purpose("DESK-1").send(&app).await;
+    assert_eq!(listed.json, json!([]), "nothing was taken");
+
+    let csv = format!("company,type,people,priority\n{company},repair,{a},high\n{company},inquiry,,\n");
+    let reply = post(&app, &op, &path, json!({ "csv": csv })).await;
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    let taken = reply.json.as_array().unwrap();
+    assert_eq!(taken.len(), 2);
+    assert_eq!((&taken[0]["type"], &taken[0]["priority"]), (&json!("repair"), &json!("high")));
+    assert_eq!(taken[1]["type"], "inquiry");
+    let listed = req("GET", "/v1/orders").token(&op).purpose("DESK-1").send(&app).await;
+    assert_eq!(listed.json.as_array().unwrap().len(), 2);
+}

@@ -10,6 +10,7 @@
 //!   the SLA hours, from TOML validated against a collection's schema;
 //! - [`bind`] — the access decision bound to an order: who may read which field of which person, when;
 //!   break-glass requests;
+//! - [`intake`] — orders arriving as a CSV file, checked whole before any is taken;
 //! - [`simulate`] — a deterministic day at the desk, with the ground truth of what each order needed;
 //! - [`report`] — orders by type, company and status, counts per hour, SLA compliance, escalations, backlog,
 //!   and reads checked against what the orders needed; CSV and SVG output.
@@ -19,6 +20,7 @@
 //! gives the same day.
 
 pub mod bind;
+pub mod intake;
 pub mod needs;
 pub mod order;
 pub mod report;

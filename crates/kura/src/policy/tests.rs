@@ -171,5 +171,8 @@ fn default_is_deny() {
         company: "株式会社自社",
         home: false,
     };
-    assert_eq!(empty.visibility(&p, &f, &Purpose { reference: "T-1", kind: "support", order: None }), Visibility::Hidden);
+    assert_eq!(
+        empty.visibility(&p, &f, &Purpose { reference: "T-1", kind: "support", order: None }),
+        Visibility::Hidden
+    );
 }

@@ -61,6 +61,9 @@ pub enum DeskError {
     /// Storage and documents.
     #[error(transparent)]
     Store(#[from] ExportError),
+    /// A file of orders was refused, with every problem found.
+    #[error(transparent)]
+    Intake(#[from] crate::desk::intake::IntakeError),
 }
 
 impl From<super::gate::Denied> for DeskError {
@@ -307,6 +310,84 @@ impl Vault {
             "taking an order",
         )?;
         let c = self.collection(collection)?;
+        let company = self.check_intake(access, &c, company, &people)?;
+        let needs = self.desk_needs(collection)?;
+        self.store_order(access, collection, &company, kind, people, priority, &needs)
+    }
+
+    /// Takes every order of a CSV file (see [`crate::desk::intake`] for the format) for the caller's
+    /// companies: the whole file is checked first — its form, then each line's company against the caller's
+    /// and each person against the line's company — and any problem refuses all of it, by line, naming no
+    /// value (the refusal is logged). Each order taken is logged as by [`Vault::create_order`].
+    pub fn import_orders(&self, access: &Access, collection: &str, bytes: &[u8]) -> Result<Vec<Order>, DeskError> {
+        self.require_role(
+            access,
+            &[Role::Operator, Role::Supervisor],
+            "records:write",
+            Action::Order,
+            "taking orders from a file",
+        )?;
+        let c = self.collection(collection)?;
+        let refuse = |problems: Vec<crate::desk::intake::Problem>| -> Result<Vec<Order>, DeskError> {
+            let mut e = self.entry(access, Action::Order, Some(collection), Outcome::Deny);
+            e.detail = format!("orders file refused: {} problem(s)", problems.len());
+            self.log(vec![e])?;
+            Err(DeskError::Intake(crate::desk::intake::IntakeError { problems }))
+        };
+        let intakes = match crate::desk::intake::parse(bytes) {
+            Ok(i) => i,
+            Err(e) => return refuse(e.problems),
+        };
+        let mut checked = Vec::with_capacity(intakes.len());
+        let mut problems = Vec::new();
+        for i in intakes {
+            match self.check_intake(access, &c, &i.company, &i.people) {
+                Ok(company) => checked.push((company, i)),
+                Err(e) => problems.push(crate::desk::intake::Problem {
+                    line: i.line,
+                    message: match e {
+                        DeskError::Denied(_) => "the caller does not serve this `company`".to_owned(),
+                        DeskError::Invalid(m) if m.starts_with("company") => {
+                            "`company` is not a company name".to_owned()
+                        }
+                        DeskError::Invalid(_) => {
+                            "`people` names a record that is not a person of the company".to_owned()
+                        }
+                        _ => "`people` names a record that cannot be read".to_owned(),
+                    },
+                }),
+            }
+        }
+        if !problems.is_empty() {
+            return refuse(problems);
+        }
+        let needs = self.desk_needs(collection)?;
+        let total = checked.len();
+        let mut taken = Vec::with_capacity(total);
+        for (company, i) in checked {
+            match self.store_order(access, collection, &company, i.kind, i.people, i.priority, &needs) {
+                Ok(o) => taken.push(o),
+                Err(e) => {
+                    return Err(DeskError::Invalid(format!(
+                        "{} of {total} orders were taken before line {} failed ({e}); the rest were not",
+                        taken.len(),
+                        i.line
+                    )))
+                }
+            }
+        }
+        Ok(taken)
+    }
+
+    /// The order's company in canonical form, once the caller is found to serve it and every person to be
+    /// one of its records.
+    fn check_intake(
+        &self,
+        access: &Access,
+        c: &Loaded,
+        company: &str,
+        people: &[RecordId],
+    ) -> Result<String, DeskError> {
         let company = crate::normalize::canonical(crate::schema::FieldType::Organisation, company)
             .map_err(|e| DeskError::Invalid(format!("company: {e}")))?
             .as_str()
@@ -314,15 +395,28 @@ impl Vault {
         if !access.who().companies.contains(&company) {
             return Err(DeskError::Denied(format!("`{}` does not serve this company", access.principal())));
         }
-        for p in &people {
-            if Vault::company_of(&c, &self.unseal(&c, *p)?)? != company {
+        for p in people {
+            if Vault::company_of(c, &self.unseal(c, *p)?)? != company {
                 return Err(DeskError::Invalid(format!("record {p} is not a person of the order's company")));
             }
         }
-        let needs = self.desk_needs(collection)?;
+        Ok(company)
+    }
+
+    #[expect(clippy::too_many_arguments, reason = "the order's parts, checked by the callers")]
+    fn store_order(
+        &self,
+        access: &Access,
+        collection: &str,
+        company: &str,
+        kind: OrderType,
+        people: Vec<RecordId>,
+        priority: Priority,
+        needs: &Needs,
+    ) -> Result<Order, DeskError> {
         for _ in 0..8 {
             let id = OrderId(u64::from(rand::random::<u32>() % 99_999_999) + 1);
-            let order = Order::new(id, &company, kind, people.clone(), priority, store::now(), needs.sla())?;
+            let order = Order::new(id, company, kind, people.clone(), priority, store::now(), needs.sla())?;
             let stored = Stored { collection: collection.to_owned(), order };
             let entry =
                 self.order_entry(access, &stored, Outcome::Allow, format!("received, priority {}", priority.as_str()));

@@ -27,6 +27,8 @@ struct Setup {
     vault: Vault,
     company: String,
     people: Vec<RecordId>,
+    /// Someone of another company.
+    outsider: RecordId,
     _fx: crate::support::Fixture,
 }
 
@@ -53,9 +55,10 @@ fn setup() -> Setup {
         .map(|(_, id)| *id)
         .collect();
     assert!(people.len() >= 2, "the fixture needs two people with home addresses in one company");
+    let outsider = all.iter().zip(&ids).find(|(p, _)| p["company"] != company).map(|(_, id)| *id).unwrap();
     let company =
         kura::normalize::canonical(kura::schema::FieldType::Organisation, &company).unwrap().as_str().to_owned();
-    Setup { vault, company, people, _fx: fx }
+    Setup { vault, company, people, outsider, _fx: fx }
 }
 
 fn shown(r: &kura::vault::Record) -> Vec<&str> {
@@ -267,7 +270,11 @@ when { resource.home && context has order && !(context.order.type == "battery_sh
     let r = s.vault.read_for_order(&op, urgent.id, p1, CardView::Masked).unwrap();
     assert_eq!(shown(&r), vec!["user_name", "home_postal_code", "home_address"]);
     let plain = |r: &kura::vault::Record| {
-        r.fields.iter().filter(|f| f.shown == kura::policy::Visibility::Plain).map(|f| f.name.clone()).collect::<Vec<_>>()
+        r.fields
+            .iter()
+            .filter(|f| f.shown == kura::policy::Visibility::Plain)
+            .map(|f| f.name.clone())
+            .collect::<Vec<_>>()
     };
     assert_eq!(plain(&r), vec!["user_name", "home_postal_code", "home_address"]);
     // Waiting: the same fields, masked only (the decision cache keys on the order's status).
@@ -275,4 +282,69 @@ when { resource.home && context has order && !(context.order.type == "battery_sh
     let r = s.vault.read_for_order(&op, urgent.id, p1, CardView::Masked).unwrap();
     assert_eq!(shown(&r), vec!["user_name", "home_postal_code", "home_address"]);
     assert!(plain(&r).is_empty(), "a waiting order shows nothing in the clear");
+}
+
+#[test]
+fn a_file_of_orders_is_taken_whole_or_not_at_all() {
+    let s = setup();
+    let op = principal(&s.vault, "op.a", Kind::Employee, Role::Operator, "desk-1", &s.company);
+    let (p1, p2) = (s.people[0], s.people[1]);
+    let count = |v: &Vault| v.orders(&op).unwrap().len();
+    let refusals = |v: &Vault| {
+        let log = v.audit_log().store();
+        log.entries(0, log.size().unwrap())
+            .unwrap()
+            .into_iter()
+            .map(|(_, d)| Entry::from_leaf(&d).unwrap())
+            .filter(|e| e.detail.starts_with("orders file refused"))
+            .count()
+    };
+
+    // One line names someone of another company: nothing is taken, the line is named, the id is not.
+    let bad = format!(
+        "company,type,people,priority\n{c},battery_shipment,{p1};{p2},urgent\n{c},repair,{o},\n",
+        c = s.company,
+        o = s.outsider
+    );
+    let err = s.vault.import_orders(&op, C, bad.as_bytes()).unwrap_err();
+    let DeskError::Intake(e) = &err else { panic!("{err}") };
+    assert_eq!(e.problems.len(), 1, "{err}");
+    assert_eq!(e.problems[0].line, 3);
+    assert!(!err.to_string().contains(&s.outsider.to_string()), "{err}");
+    assert_eq!((count(&s.vault), refusals(&s.vault)), (0, 1));
+
+    // A company the operator does not serve: refused likewise.
+    let foreign = format!("company,type,people\n株式会社どこか別,inquiry,\n{},inquiry,\n", s.company);
+    let err = s.vault.import_orders(&op, C, foreign.as_bytes()).unwrap_err();
+    assert!(err.to_string().contains("line 2: the caller does not serve this `company`"), "{err}");
+    assert_eq!((count(&s.vault), refusals(&s.vault)), (0, 2));
+
+    // A good file: every order taken, in file order, each logged like a single order.
+    let good = format!(
+        "会社,種別,対象者,優先度\n{c},battery_shipment,{p1};{p2},urgent\n{c},device_change,{p2},\n{c},inquiry,,low\n",
+        c = s.company
+    );
+    let taken = s.vault.import_orders(&op, C, good.as_bytes()).unwrap();
+    let kinds: Vec<_> = taken.iter().map(|o| (o.kind, o.priority, o.people.len())).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (OrderType::BatteryShipment, Priority::Urgent, 2),
+            (OrderType::DeviceChange, Priority::Normal, 1),
+            (OrderType::Inquiry, Priority::Low, 0)
+        ]
+    );
+    assert_eq!(count(&s.vault), 3);
+    let log = s.vault.audit_log().store();
+    let received = log
+        .entries(0, log.size().unwrap())
+        .unwrap()
+        .into_iter()
+        .map(|(_, d)| Entry::from_leaf(&d).unwrap())
+        .filter(|e| e.action == Action::Order && e.detail.ends_with("received, priority urgent"))
+        .count();
+    assert_eq!(received, 1);
+    // Someone without desk roles takes nothing.
+    let officer = principal(&s.vault, "sec.a", Kind::Employee, Role::SecurityOfficer, "sec", &s.company);
+    assert!(matches!(s.vault.import_orders(&officer, C, good.as_bytes()), Err(DeskError::Denied(_))));
 }

@@ -29,14 +29,11 @@
 //!
 //! The PDF carries no date or random id: the same rows give the same bytes.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use pdf_writer::types::{CidFontType, FontFlags, SystemInfo};
 use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str};
-use subsetter::GlyphRemapper;
-use ttf_parser::{Face, GlyphId, Tag};
 
+use super::font::{self, deflate, Font};
 use super::{Error, Table};
 
 /// IPAex Gothic as the Debian package `fonts-ipaexfont` installs it.
@@ -218,48 +215,8 @@ impl Resolved {
     }
 }
 
-/// The font, parsed, with the glyphs used so far.
-struct Font<'a> {
-    face: Face<'a>,
-    units: f32,
-    remapper: GlyphRemapper,
-    /// New glyph id → the character it shows and its advance in thousandths of an em.
-    used: BTreeMap<u16, (char, f32)>,
-}
-
-impl<'a> Font<'a> {
-    fn new(data: &'a [u8], options: &Options) -> Result<Self, Error> {
-        let face = Face::parse(data, options.font_index)
-            .map_err(|_| font_error(&options.font, "is not a TrueType or OpenType font"))?;
-        let units = f32::from(face.units_per_em().max(1));
-        Ok(Font { face, units, remapper: GlyphRemapper::new(), used: BTreeMap::new() })
-    }
-
-    fn glyph(&self, c: char) -> Option<GlyphId> {
-        self.face.glyph_index(c).filter(|g| g.0 != 0)
-    }
-
-    /// Advance of `c` in ems (0 for a character without a glyph, which the label checks have refused already).
-    fn advance(&self, c: char) -> f32 {
-        self.glyph(c).and_then(|g| self.face.glyph_hor_advance(g)).map_or(0.0, |a| f32::from(a) / self.units)
-    }
-
-    /// `text` as 2-byte glyph ids of the subset, recording each glyph used.
-    fn encode(&mut self, text: &str) -> Vec<u8> {
-        let mut out = Vec::with_capacity(text.len() * 2);
-        for c in text.chars() {
-            let Some(g) = self.glyph(c) else { continue };
-            let new = self.remapper.remap(g.0);
-            let advance = self.advance(c) * 1000.0;
-            self.used.entry(new).or_insert((c, advance));
-            out.extend_from_slice(&new.to_be_bytes());
-        }
-        out
-    }
-}
-
-fn font_error(path: &Path, reason: &str) -> Error {
-    Error::Font { path: path.display().to_string(), reason: reason.to_owned() }
+fn font_error(problem: font::Problem) -> Error {
+    Error::Font { path: problem.path, reason: problem.reason }
 }
 
 /// One line of a label: its text and type size at full scale.
@@ -356,21 +313,12 @@ pub fn render(table: Table<'_>, options: &Options) -> Result<Vec<u8>, Error> {
     let sheet = options.sheet;
     sheet.check()?;
     let cols = Resolved::new(&options.columns, table.header)?;
-    let data = std::fs::read(&options.font).map_err(|e| {
-        let reason = if e.kind() == std::io::ErrorKind::NotFound {
-            "not found; install the Debian package `fonts-ipaexfont` (`apt-get install fonts-ipaexfont`) or name \
-             another font with Japanese glyphs"
-                .to_owned()
-        } else {
-            format!("cannot be read: {e}")
-        };
-        Error::Font { path: options.font.display().to_string(), reason }
-    })?;
-    let mut font = Font::new(&data, options)?;
+    let data = font::load(&options.font).map_err(font_error)?;
+    let mut font = Font::new(&data, options.font_index, &options.font).map_err(font_error)?;
 
     let (width, height) =
         ((sheet.label_width - 2.0 * sheet.padding) * MM, (sheet.label_height - 2.0 * sheet.padding) * MM);
-    let ascent = f32::from(font.face.ascender()) / font.units;
+    let ascent = font.ascent();
     let mut pdf = Pdf::new();
     let mut next = 1;
     let mut alloc = || {
@@ -418,126 +366,24 @@ pub fn render(table: Table<'_>, options: &Options) -> Result<Vec<u8>, Error> {
     }
     pdf.catalog(catalog).pages(tree);
     pdf.pages(tree).kids(pages.iter().copied()).count(i32::try_from(pages.len()).unwrap_or(i32::MAX));
-    embed_font(&mut pdf, &font, &data, options, [type0, cid, descriptor, cmap, file])?;
+    font.embed(&mut pdf, "KURALB", &options.font, [type0, cid, descriptor, cmap, file]).map_err(font_error)?;
     Ok(pdf.finish())
-}
-
-/// Writes the Type 0 font, its CID font, descriptor, `ToUnicode` map and the subset font file.
-fn embed_font(
-    pdf: &mut Pdf,
-    font: &Font<'_>,
-    data: &[u8],
-    options: &Options,
-    [type0, cid, descriptor, cmap, file]: [Ref; 5],
-) -> Result<(), Error> {
-    let subset = subsetter::subset(data, options.font_index, &font.remapper)
-        .map_err(|e| font_error(&options.font, &format!("cannot be subset ({e})")))?;
-    let cff = font.face.raw_face().table(Tag::from_bytes(b"CFF ")).is_some();
-    let ps_name: String = font
-        .face
-        .names()
-        .into_iter()
-        .filter(|n| n.name_id == ttf_parser::name_id::POST_SCRIPT_NAME)
-        .find_map(|n| n.to_string())
-        .unwrap_or_else(|| "LabelFont".to_owned())
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .collect();
-    // A subset's name starts with a six-letter tag (PDF 32000-1, 9.6.4).
-    let base = format!("KURALB+{ps_name}");
-    let system = SystemInfo { registry: Str(b"Adobe"), ordering: Str(b"Identity"), supplement: 0 };
-    let em = |v: i16| f32::from(v) / font.units * 1000.0;
-
-    pdf.type0_font(type0)
-        .base_font(Name(base.as_bytes()))
-        .encoding_predefined(Name(b"Identity-H"))
-        .descendant_font(cid)
-        .to_unicode(cmap);
-
-    let mut cid_font = pdf.cid_font(cid);
-    cid_font
-        .subtype(if cff { CidFontType::Type0 } else { CidFontType::Type2 })
-        .base_font(Name(base.as_bytes()))
-        .system_info(system)
-        .font_descriptor(descriptor)
-        .default_width(1000.0);
-    if !cff {
-        cid_font.cid_to_gid_map_predefined(Name(b"Identity"));
-    }
-    let mut widths = cid_font.widths();
-    for (&g, &(_, w)) in &font.used {
-        widths.consecutive(g, [w]);
-    }
-    widths.finish();
-    cid_font.finish();
-
-    let b = font.face.global_bounding_box();
-    let mut desc = pdf.font_descriptor(descriptor);
-    desc.name(Name(base.as_bytes()))
-        .flags(FontFlags::SYMBOLIC)
-        .bbox(Rect::new(em(b.x_min), em(b.y_min), em(b.x_max), em(b.y_max)))
-        .italic_angle(font.face.italic_angle())
-        .ascent(em(font.face.ascender()))
-        .descent(em(font.face.descender()))
-        .cap_height(em(font.face.capital_height().unwrap_or_else(|| font.face.ascender())))
-        .stem_v(80.0);
-    if cff {
-        desc.font_file3(file);
-    } else {
-        desc.font_file2(file);
-    }
-    desc.finish();
-
-    let mut map = pdf_writer::types::UnicodeCmap::new(Name(b"Custom"), system);
-    for (&g, &(c, _)) in &font.used {
-        map.pair(g, c);
-    }
-    pdf.cmap(cmap, &map.finish()).name(Name(b"Custom")).system_info(system);
-
-    let compressed = deflate(&subset);
-    let mut stream = pdf.stream(file, &compressed);
-    stream.filter(Filter::FlateDecode);
-    if cff {
-        stream.pair(Name(b"Subtype"), Name(b"OpenType"));
-    }
-    stream.finish();
-    Ok(())
-}
-
-fn deflate(data: &[u8]) -> Vec<u8> {
-    miniz_oxide::deflate::compress_to_vec_zlib(data, 6)
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+    use std::path::PathBuf;
     use std::process::Command;
 
-    use super::super::tests::table;
+    use super::super::tests::{dark_pixels, pdf_tools, table};
     use super::super::{render as render_any, Format, Options as AllOptions};
     use super::*;
 
-    /// Whether the label tests can run: the font and poppler's `pdftoppm`/`pdftotext` are installed. When they
-    /// are not, the test fails if `KURA_TEST_REQUIRE_PDF=1` (CI sets it) and is skipped with a note otherwise.
+    /// Whether the label tests can run: the font and poppler are installed (see [`pdf_tools`]).
     fn tools() -> bool {
-        let font = Path::new(DEFAULT_FONT).exists();
-        let poppler = ["pdftoppm", "pdftotext"]
-            .iter()
-            .all(|t| Command::new(t).arg("-v").output().is_ok_and(|o| o.status.success() || !o.stderr.is_empty()));
-        if font && poppler {
-            return true;
-        }
-        let missing = format!(
-            "{}{}",
-            if font { "" } else { "the font (Debian package fonts-ipaexfont) " },
-            if poppler { "" } else { "poppler (Debian package poppler-utils)" }
-        );
-        if std::env::var("KURA_TEST_REQUIRE_PDF").is_ok_and(|v| v == "1") {
-            panic!("KURA_TEST_REQUIRE_PDF=1 but {missing} is missing");
-        }
-        eprintln!("note: label PDF test skipped, {missing} is missing (apt-get install fonts-ipaexfont poppler-utils)");
-        false
+        pdf_tools(true)
     }
 
     const HEADER: &[&str] =
@@ -572,23 +418,6 @@ mod tests {
 
     fn squash(s: &str) -> String {
         s.chars().filter(|c| !c.is_whitespace()).collect()
-    }
-
-    /// Dark pixels in a binary PGM (P5, 8-bit) as `pdftoppm -gray` writes it.
-    fn dark_pixels(pgm: &[u8]) -> usize {
-        // Header: "P5\n<w> <h>\n255\n"; the three whitespace-separated tokens after the magic end it.
-        let mut fields = 0;
-        let mut i = 2;
-        while fields < 3 {
-            while pgm[i].is_ascii_whitespace() {
-                i += 1;
-            }
-            while !pgm[i].is_ascii_whitespace() {
-                i += 1;
-            }
-            fields += 1;
-        }
-        pgm[i + 1..].iter().filter(|&&p| p < 128).count()
     }
 
     #[test]

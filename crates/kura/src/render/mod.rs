@@ -32,6 +32,7 @@
 
 pub mod csv;
 pub mod document;
+mod font;
 pub mod labels;
 pub mod xlsx;
 
@@ -281,6 +282,56 @@ mod tests {
             header.iter().map(|s| (*s).to_owned()).collect(),
             rows.iter().map(|r| r.iter().map(|v| v.map(str::to_owned)).collect()).collect(),
         )
+    }
+
+    /// Whether the PDF tests can run: the font (Debian `fonts-ipaexfont`) and, with `poppler`, poppler's
+    /// `pdftoppm`/`pdftotext` (Debian `poppler-utils`) are installed. When they are not, the test fails if
+    /// `KURA_TEST_REQUIRE_PDF=1` (CI sets it) and is skipped with a note otherwise.
+    pub(super) fn pdf_tools(poppler: bool) -> bool {
+        let font = std::path::Path::new(labels::DEFAULT_FONT).exists();
+        let poppler_there = !poppler
+            || ["pdftoppm", "pdftotext"].iter().all(|t| {
+                std::process::Command::new(t)
+                    .arg("-v")
+                    .output()
+                    .is_ok_and(|o| o.status.success() || !o.stderr.is_empty())
+            });
+        if font && poppler_there {
+            return true;
+        }
+        let missing = format!(
+            "{}{}",
+            if font { "" } else { "the font (Debian package fonts-ipaexfont) " },
+            if poppler_there { "" } else { "poppler (Debian package poppler-utils)" }
+        );
+        if std::env::var("KURA_TEST_REQUIRE_PDF").is_ok_and(|v| v == "1") {
+            panic!("KURA_TEST_REQUIRE_PDF=1 but {missing} is missing");
+        }
+        eprintln!("note: PDF test skipped, {missing} is missing (apt-get install fonts-ipaexfont poppler-utils)");
+        false
+    }
+
+    /// Dark pixels in a binary PGM (P5, 8-bit) as `pdftoppm -gray` writes it.
+    pub(super) fn dark_pixels(pgm: &[u8]) -> usize {
+        pixels(pgm).iter().filter(|&&p| p < 128).count()
+    }
+
+    /// The pixel bytes of a binary PGM or PPM (P5 gray or P6 RGB, 8-bit), as `pdftoppm` writes them.
+    pub(super) fn pixels(pgm: &[u8]) -> &[u8] {
+        // Header: "P5\n<w> <h>\n255\n"; the three whitespace-separated tokens after the magic end it.
+        assert!(pgm.starts_with(b"P5") || pgm.starts_with(b"P6"), "not a binary PGM or PPM");
+        let mut fields = 0;
+        let mut i = 2;
+        while fields < 3 {
+            while pgm[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            while !pgm[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            fields += 1;
+        }
+        &pgm[i + 1..]
     }
 
     #[test]

@@ -486,6 +486,8 @@ pub enum Rule {
     CanaryHit,
     /// A break-glass read outside the orders (raised by the vault, reviewed by a security officer).
     BreakGlass,
+    /// A reporting duty of an open incident is due within a day, or overdue.
+    IncidentDeadline,
 }
 
 /// How urgent an [`Alert`] is.
@@ -945,7 +947,7 @@ fn off_hours_stretch(rule: &OffHours, offset_minutes: i32, at: i64) -> Option<i6
 }
 
 /// Year, month, day of a day count since 1970-01-01 (proleptic Gregorian; H. Hinnant's `civil_from_days`).
-fn civil(days: i64) -> (i64, i64, i64) {
+pub(crate) fn civil(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);

@@ -69,6 +69,8 @@ pub enum Action {
     Alert,
     /// A service-desk order was created or changed.
     Order,
+    /// An incident was opened, analysed, changed or reported on.
+    Incident,
 }
 
 impl Action {
@@ -91,6 +93,7 @@ impl Action {
             Action::Trace => "trace",
             Action::Alert => "alert",
             Action::Order => "order",
+            Action::Incident => "incident",
         }
     }
 }

@@ -59,8 +59,12 @@ fn oracle_allows(p: &Summary, act: Act, f: &FieldRef<'_>, why: &Purpose<'_>) -> 
         Act::Erase => role == Role::SecurityOfficer && p.kind == Kind::Employee,
         Act::Export => {
             let label = role == Role::Operator && why.reference.starts_with("ORD-") && why.kind == "shipping";
-            (role == Role::Supervisor || label)
-                && own
+            let notice = role == Role::SecurityOfficer
+                && p.kind == Kind::Employee
+                && why.reference.starts_with("INC-")
+                && why.kind == "incident-notice"
+                && matches!(f.classification, Classification::Personal | Classification::Internal);
+            (((role == Role::Supervisor || label) && own) || notice)
                 && matches!(p.kind, Kind::Employee | Kind::Service)
                 && !(f.home && why.kind != "shipping")
                 && f.kind != FieldType::CardNumber
@@ -102,8 +106,8 @@ fn default_policy_matches_the_intended_matrix() {
                 let p = who(role, kind, suspended);
                 for (collection, f) in &fields {
                     for company in ["株式会社自社", "株式会社他社", ""] {
-                        for reference in ["", "TICKET-1", "ORD-00000001"] {
-                            for pk in ["support", "shipping"] {
+                        for reference in ["", "TICKET-1", "ORD-00000001", "INC-20261128-0001"] {
+                            for pk in ["support", "shipping", "incident-notice"] {
                                 let fr = FieldRef {
                                     collection,
                                     name: &f.name,

@@ -145,7 +145,7 @@ fn touches_data(action: Action) -> bool {
 }
 
 impl Vault {
-    fn system_access(&self, purpose: &str) -> Result<Access, ReadError> {
+    pub(super) fn system_access(&self, purpose: &str) -> Result<Access, ReadError> {
         Access::custodian(SYSTEM, purpose, "kura").map_err(|e| ReadError::Audit(e.to_string()))
     }
 
@@ -272,7 +272,7 @@ impl Vault {
         set
     }
 
-    fn honey_records(&self, collection: &str) -> Result<BTreeSet<RecordId>, ExportError> {
+    pub(super) fn honey_records(&self, collection: &str) -> Result<BTreeSet<RecordId>, ExportError> {
         let Some((bytes, _)) = self.open_document(HONEY_KIND, collection)? else { return Ok(BTreeSet::new()) };
         let ids: Vec<String> =
             serde_json::from_slice(&bytes).map_err(|_| ExportError::State("the honey list is damaged".to_owned()))?;

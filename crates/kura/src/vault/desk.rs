@@ -544,6 +544,10 @@ impl Vault {
             Ok(r) => {
                 e.fields = r.fields.iter().filter(|f| f.value.is_some()).map(|f| f.name.clone()).collect();
                 e.detail = format!("through order {} ({})", order, s.order.kind.as_str());
+                let masked = super::masked_detail(r, view);
+                if !masked.is_empty() {
+                    e.detail = format!("{}; {masked}", e.detail);
+                }
             }
             Err(err) => e.detail = format!("through order {order}: {}", super::read_failure(err)),
         }
@@ -624,6 +628,10 @@ impl Vault {
             Ok(r) => {
                 e.fields = r.fields.iter().filter(|f| f.value.is_some()).map(|f| f.name.clone()).collect();
                 e.detail = format!("BREAK-GLASS (alert {}; reviewed by the security officers)", raised.id);
+                let masked = super::masked_detail(r, view);
+                if !masked.is_empty() {
+                    e.detail = format!("{}; {masked}", e.detail);
+                }
             }
             Err(err) => e.detail = format!("BREAK-GLASS (alert {}): {}", raised.id, super::read_failure(err)),
         }

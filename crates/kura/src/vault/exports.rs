@@ -422,15 +422,22 @@ impl Vault {
         Err(ExportError::State("too many concurrent changes; try again".to_owned()))
     }
 
-    /// Approves (`approve`) or denies a requested export: a supervisor other than the requester, whom the
-    /// policy would let export the same fields of the same companies.
+    /// Approves (`approve`) or denies a requested export: a supervisor other than the requester (for an
+    /// incident's notice list, also a security officer), whom the policy would let export the same fields of the
+    /// same companies.
     pub fn decide_export(&self, access: &Access, id: &str, approve: bool, reason: &str) -> Result<Export, ExportError> {
         let (e, _) = self.load_export(id)?;
         let c = self.collection(&e.spec.collection)?;
         let refusal = if access.principal() == e.requester {
             Some("the requester cannot approve their own export (four eyes)".to_owned())
-        } else if !access.who().roles.contains(&Role::Supervisor) || access.who().suspended {
-            Some("approving exports needs the supervisor role".to_owned())
+        } else if access.who().suspended {
+            Some("a suspended principal approves nothing".to_owned())
+        } else if !(access.who().roles.contains(&Role::Supervisor)
+            || (e.purpose_kind == super::incidents::NOTICE_KIND && access.who().roles.contains(&Role::SecurityOfficer)))
+        {
+            Some(
+                "approving exports needs the supervisor role (incident notice lists: or a security officer)".to_owned(),
+            )
         } else if !access.has_scope("exports:approve") {
             Some("this token lacks the scope `exports:approve`".to_owned())
         } else if e.state != State::Requested {

@@ -16,6 +16,7 @@ pub mod codec;
 pub mod desk;
 pub mod exports;
 pub mod gate;
+pub mod incidents;
 pub mod input;
 pub mod principals;
 pub mod trace;
@@ -618,19 +619,45 @@ fn failure_outcome(err: &ReadError) -> Outcome {
     }
 }
 
-/// The log detail of a read: which disclosed fields were masked.
-fn masked_detail(r: &Record) -> String {
-    let masked: Vec<&str> = r
-        .fields
-        .iter()
-        .filter(|f| f.value.is_some() && f.shown == Visibility::Masked)
-        .map(|f| f.name.as_str())
-        .collect();
+/// Whether a disclosed field went out masked: masked by the policy, or a card number shown other than in
+/// full (masked or as its token).
+fn went_masked(f: &FieldValue, view: CardView) -> bool {
+    f.value.is_some() && (f.shown == Visibility::Masked || (f.kind == FieldType::CardNumber && view != CardView::Full))
+}
+
+/// The log detail of a read: which disclosed fields were masked (incident exposure counts the rest as seen
+/// in the clear).
+pub(crate) fn masked_detail(r: &Record, view: CardView) -> String {
+    let masked: Vec<&str> = r.fields.iter().filter(|f| went_masked(f, view)).map(|f| f.name.as_str()).collect();
     if masked.is_empty() {
         String::new()
     } else {
         format!("masked: {}", masked.join(", "))
     }
+}
+
+/// The fields several records disclosed masked: those every record that disclosed them disclosed masked.
+fn masked_over<'a>(c: &'a Loaded, records: &[Record], view: CardView) -> Vec<&'a str> {
+    c.schema
+        .fields
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| {
+            let shown: Vec<&FieldValue> =
+                records.iter().filter_map(|r| r.fields.get(*i)).filter(|f| f.value.is_some()).collect();
+            !shown.is_empty() && shown.iter().all(|f| went_masked(f, view))
+        })
+        .map(|(_, f)| f.name.as_str())
+        .collect()
+}
+
+/// The fields a read's log detail names as masked (see [`masked_detail`]).
+pub(crate) fn masked_in_detail(detail: &str) -> Vec<&str> {
+    detail
+        .split("; ")
+        .find_map(|part| part.strip_prefix("masked: "))
+        .map(|list| list.split(", ").collect())
+        .unwrap_or_default()
 }
 
 /// A stored record with its subject key unwrapped; nothing decrypted.
@@ -1214,6 +1241,11 @@ impl Vault {
     /// Many records at once, for the vault's own bulk work (exports): two queries per chunk instead of two per
     /// record; the keys are unwrapped and the fields decrypted in parallel. In the order of `ids`.
     fn reveal_many(&self, c: &Loaded, ids: &[RecordId]) -> Result<Vec<Record>, ReadError> {
+        self.reveal_many_with(c, ids, &vec![Visibility::Plain; c.schema.fields.len()])
+    }
+
+    /// [`Vault::reveal_many`] decrypting only the fields `views` does not hide.
+    fn reveal_many_with(&self, c: &Loaded, ids: &[RecordId], views: &[Visibility]) -> Result<Vec<Record>, ReadError> {
         use rayon::prelude::*;
         let mut stored: HashMap<RecordId, store::StoredRecord> =
             self.store.records(c.id, ids)?.into_iter().map(|r| (r.id, r)).collect();
@@ -1230,12 +1262,11 @@ impl Vault {
             };
             raw.push((r, keys.remove(id)));
         }
-        let all = vec![Visibility::Plain; c.schema.fields.len()];
         raw.into_par_iter()
             .map(|(r, key)| {
                 let key = key.and_then(|k| c.unwrap_subject(&k)).ok_or(ReadError::Undecryptable(r.id))?;
                 let u = Unsealed { id: r.id, key, key_version: r.key_version, fields: r.fields };
-                Vault::disclose(c, &u, &all, CardView::Full)
+                Vault::disclose(c, &u, views, CardView::Full)
             })
             .collect()
     }
@@ -1289,7 +1320,7 @@ impl Vault {
         match &result {
             Ok(r) => {
                 e.fields = r.fields.iter().filter(|f| f.value.is_some()).map(|f| f.name.clone()).collect();
-                e.detail = masked_detail(r);
+                e.detail = masked_detail(r, view);
             }
             Err(err) => e.detail = read_failure(err),
         }
@@ -1328,7 +1359,14 @@ impl Vault {
             Err(_) => Vec::new(),
         };
         e.detail = match &records {
-            Ok(r) => format!("{} records read", r.len()),
+            Ok(r) => {
+                let masked = masked_over(&c, r, view);
+                if masked.is_empty() {
+                    format!("{} records read", r.len())
+                } else {
+                    format!("{} records read; masked: {}", r.len(), masked.join(", "))
+                }
+            }
             Err(err) => read_failure(err),
         };
         self.log(vec![e])?;
@@ -1463,6 +1501,10 @@ impl Vault {
                         .filter(|(i, _)| chunk.iter().any(|r| r.fields.get(*i).is_some_and(|f| f.value.is_some())))
                         .map(|(_, f)| f.name.clone())
                         .collect();
+                    let masked = masked_over(&c, chunk, view);
+                    if !masked.is_empty() {
+                        e.detail = format!("{}; masked: {}", e.detail, masked.join(", "));
+                    }
                 }
                 entries
             }

@@ -9,6 +9,7 @@ mod desk;
 mod enforce;
 mod exports;
 mod import;
+mod incidents;
 mod principals;
 mod stolen;
 mod support;

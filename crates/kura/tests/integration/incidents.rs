@@ -1,0 +1,311 @@
+//! Incident response against synthetic scenarios whose ground truth the test knows: exactly who read or
+//! exported whose data and which fields, what the policies would have allowed, a stolen database, the duties,
+//! the report drafts and their versions, the notice list through the governed-export path, and deadline
+//! alerts.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use kura::incident::duties::Step;
+use kura::incident::Scenario;
+use kura::principal::{Kind, Principal, Role};
+use kura::vault::exports::{ExportSpec, Format};
+use kura::vault::incidents::{IncidentError, NewIncident, Scope, Status, Update};
+use kura::vault::CardView;
+use kura::{Access, RecordId, Vault};
+
+use crate::support::{backends, corporate_csv, custodian, rows};
+
+const C: &str = "corporate-mobile";
+
+fn staff(vault: &Vault, name: &str, role: Role, companies: &[&str], purpose: &str) -> Access {
+    let p =
+        Principal::new(name, Kind::Employee, [role].into(), None, companies.iter().map(|c| (*c).to_owned()).collect())
+            .unwrap();
+    vault.add_principal(&custodian(), &p).unwrap();
+    vault.access(name, purpose, "test").unwrap()
+}
+
+struct World {
+    vault: Vault,
+    ids: Vec<RecordId>,
+    people: Vec<std::collections::HashMap<String, String>>,
+    /// The company with the most people, and a second one.
+    x: String,
+    y: String,
+    fx: crate::support::Fixture,
+}
+
+fn canonical(company: &str) -> String {
+    kura::normalize::canonical(kura::schema::FieldType::Organisation, company).unwrap().as_str().to_owned()
+}
+
+fn world() -> World {
+    let fx = backends().remove(0);
+    let vault = fx.create_default();
+    let csv = corporate_csv(200, 88);
+    vault.create_collection(&custodian(), kura::schema::builtin(C).unwrap()).unwrap();
+    vault.set_alert_rules(&custodian(), "[off_hours]\nenabled = false\n").unwrap();
+    vault.set_canary_pools(&custodian(), crate::exports::POOLS).unwrap();
+    let parsed = kura::import::parse("t.csv", &csv, &vault.schema(C).unwrap(), kura::import::Encoding::Auto).unwrap();
+    let ids = vault.write(&custodian(), C, parsed.rows, &mut |_| {}).unwrap().ids;
+    let people = rows(&csv);
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for p in &people {
+        *counts.entry(p["company"].clone()).or_default() += 1;
+    }
+    let mut by_size: Vec<(String, usize)> = counts.into_iter().collect();
+    by_size.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    let (x, y) = (by_size[0].0.clone(), by_size[1].0.clone());
+    World { vault, ids, people, x, y, fx }
+}
+
+impl World {
+    fn of(&self, company: &str) -> Vec<RecordId> {
+        self.people.iter().zip(&self.ids).filter(|(p, _)| p["company"] == company).map(|(_, id)| *id).collect()
+    }
+}
+
+fn open(vault: &Vault, officer: &Access, scenario: Scenario, scope: Scope) -> String {
+    let now = kura::store::now();
+    vault
+        .open_incident(
+            officer,
+            NewIncident {
+                title: "customer list found outside".to_owned(),
+                detected_at: now - 3_600,
+                learned_at: now - 1_800,
+                scenario,
+                unauthorised_purpose: true,
+                scope,
+            },
+        )
+        .unwrap()
+        .id
+}
+
+#[test]
+fn exposure_is_exactly_what_was_read_and_what_could_have_been() {
+    let w = world();
+    let officer = staff(&w.vault, "sec.a", Role::SecurityOfficer, &[], "INC-1");
+    let insider = staff(&w.vault, "op.insider", Role::Operator, &[&w.x], "T-1");
+    let bystander = staff(&w.vault, "op.other", Role::Operator, &[&w.y], "T-2");
+    let xs = w.of(&w.x);
+    let ys = w.of(&w.y);
+    assert!(xs.len() >= 8 && ys.len() >= 2, "the fixture needs people in two companies");
+
+    // The insider: three single reads (masked card view), a read of four at once, one record twice.
+    for id in &xs[..3] {
+        w.vault.get(&insider, C, *id, CardView::Masked).unwrap();
+    }
+    w.vault.get_many(&insider, C, &xs[2..6], CardView::Masked).unwrap();
+    // Someone else's reads are out of scope; so are the insider's refused reads of another company.
+    w.vault.get(&bystander, C, ys[0], CardView::Masked).unwrap();
+    assert!(w.vault.get(&insider, C, ys[1], CardView::Masked).is_err());
+
+    let scope = Scope { collection: C.to_owned(), principals: ["op.insider".to_owned()].into(), ..Scope::default() };
+    let id = open(&w.vault, &officer, Scenario::Access, scope);
+    let a = w.vault.incident_exposure(&officer, &id).unwrap();
+    let want: BTreeSet<RecordId> = xs[..6].iter().copied().collect();
+    assert_eq!(a.subjects.iter().copied().collect::<BTreeSet<_>>(), want);
+    assert_eq!(a.exposure.subjects, 6);
+    assert_eq!(a.exposure.by_company, vec![(canonical(&w.x), 6)]);
+    // Every field the operator's reads disclosed, for each of the six; the card number only masked.
+    let card = a.exposure.fields.iter().find(|f| f.name == "card_number");
+    if let Some(card) = card {
+        assert_eq!((card.subjects, card.plain), (6, 0), "cards went out masked");
+    }
+    let name = a.exposure.fields.iter().find(|f| f.name == "user_name").unwrap();
+    assert_eq!((name.subjects, name.plain), (6, 6));
+    assert!(a.exposure.fields.iter().all(|f| f.name != "home_address"), "home addresses are for shipping only");
+    // Could have viewed: every person of the insider's company.
+    assert_eq!(a.could_have_viewed.iter().copied().collect::<BTreeSet<_>>(), xs.iter().copied().collect());
+    assert_eq!(a.exposure.could_have_viewed, xs.len() as u64);
+    assert_eq!((a.exposure.honey, a.exposure.canaries), (0, 0));
+    // The timeline names the insider's first and last disclosure; never a value.
+    assert!(a.timeline.iter().any(|e| e.text.starts_with("op.insider: first of 4 disclosures")), "{:?}", a.timeline);
+    for e in &a.timeline {
+        for p in &w.people[..10] {
+            assert!(!e.text.contains(&p["user_name"]), "{}", e.text);
+        }
+    }
+
+    // A window before the reads: nothing.
+    let early = Scope {
+        collection: C.to_owned(),
+        principals: ["op.insider".to_owned()].into(),
+        window: Some((1, 2)),
+        ..Scope::default()
+    };
+    let id2 = open(&w.vault, &officer, Scenario::Access, early);
+    assert_eq!(w.vault.incident_exposure(&officer, &id2).unwrap().exposure.subjects, 0);
+
+    // Only security officers.
+    assert!(matches!(w.vault.incident_exposure(&insider, &id), Err(IncidentError::Denied(_))));
+    assert!(matches!(
+        w.vault.open_incident(
+            &insider,
+            NewIncident {
+                title: "x".to_owned(),
+                detected_at: 1,
+                learned_at: 1,
+                scenario: Scenario::Access,
+                unauthorised_purpose: false,
+                scope: Scope { collection: C.to_owned(), ..Scope::default() },
+            }
+        ),
+        Err(IncidentError::Denied(_))
+    ));
+}
+
+fn export_of(w: &World, company: &str) -> (String, Access) {
+    let lead = staff(&w.vault, "lead.x", Role::Supervisor, &[company], "MAIL-1");
+    let second = staff(&w.vault, "lead.x2", Role::Supervisor, &[company], "MAIL-1");
+    let spec = ExportSpec {
+        collection: C.to_owned(),
+        companies: [company.to_owned()].into(),
+        departments: BTreeSet::new(),
+        records: Default::default(),
+        fields: vec!["employee_id".to_owned(), "user_name".to_owned(), "mobile".to_owned(), "email".to_owned()],
+        format: Format::CsvUtf8,
+        recipient: "mailing house".to_owned(),
+        expires_at: kura::store::now() + 86_400,
+        max_downloads: 1,
+        dispose_within_days: 7,
+        canaries: 1,
+    };
+    let e = w.vault.request_export(&lead, &spec).unwrap();
+    w.vault.decide_export(&second, &e.id, true, "").unwrap();
+    w.vault.export_file(&lead, &e.id, &kura::render::Options::default()).unwrap();
+    (e.id, lead)
+}
+
+#[test]
+fn an_exported_file_reports_whose_data_left_drafts_versions_and_the_notice_list() {
+    let w = world();
+    let officer = staff(&w.vault, "sec.a", Role::SecurityOfficer, &[], "INC-1");
+    let officer2 = staff(&w.vault, "sec.b", Role::SecurityOfficer, &[], "INC-1");
+    let (export, _lead) = export_of(&w, &w.x);
+    let xs = w.of(&w.x);
+
+    let scope = Scope { collection: C.to_owned(), exports: [export.clone()].into(), ..Scope::default() };
+    let id = open(&w.vault, &officer, Scenario::Export, scope);
+    let a = w.vault.incident_exposure(&officer, &id).unwrap();
+    assert_eq!(a.subjects.iter().copied().collect::<BTreeSet<_>>(), xs.iter().copied().collect());
+    let fields: BTreeMap<&str, (u64, u64)> =
+        a.exposure.fields.iter().map(|f| (f.name.as_str(), (f.subjects, f.plain))).collect();
+    let n = xs.len() as u64;
+    assert_eq!(fields, [("employee_id", (n, n)), ("user_name", (n, n)), ("mobile", (n, n)), ("email", (n, n))].into());
+    assert_eq!(a.exposure.canaries, 1, "the export's canary, counted apart");
+    assert_eq!(a.exposure.could_have_viewed, n, "the requester's company");
+    assert!(a.timeline.iter().any(|e| e.text.contains("approved")), "{:?}", a.timeline);
+
+    // The duties of a file that left with an unauthorised purpose; the drafts, version 1.
+    let v1 = w.vault.draft_incident_reports(&officer, &id, false).unwrap();
+    assert_eq!(v1.facts.version, 1);
+    assert!(v1.assessment.duty(Step::AppiPreliminary).unwrap().required, "不正の目的 at any count");
+    let stems: Vec<&str> = v1.documents.iter().map(|(s, _)| *s).collect();
+    assert!(stems.contains(&"ppc-report") && stems.contains(&"notice-to-individuals"), "{stems:?}");
+    let (_, ppc) = v1.documents.iter().find(|(s, _)| *s == "ppc-report").unwrap();
+    let md = kura::render::document::to_markdown(ppc);
+    assert!(md.contains(&format!("{n}")), "the number of people is in the report");
+    for item in kura::incident::drafts::PPC_ITEMS {
+        assert!(md.contains(item), "{item} missing");
+    }
+    for p in &w.people {
+        assert!(!md.contains(&p["user_name"]) && !md.contains(&p["mobile"]), "a personal value in the report");
+    }
+
+    // Statements fill blanks; version 2 is the final report; the history keeps both.
+    let statements = kura::incident::Statements {
+        cause: Some("委託先担当者による持ち出し".to_owned()),
+        ..Default::default()
+    };
+    let mut update = Update::default();
+    update.statements = Some(statements);
+    w.vault.update_incident(&officer, &id, update).unwrap();
+    let v2 = w.vault.draft_incident_reports(&officer, &id, true).unwrap();
+    assert_eq!((v2.facts.version, v2.facts.is_final), (2, true));
+    assert!(
+        v2.documents.iter().map(|(_, d)| d.fills().len()).sum::<usize>()
+            < v1.documents.iter().map(|(_, d)| d.fills().len()).sum::<usize>()
+    );
+    let i = w.vault.incident(&officer, &id).unwrap();
+    assert_eq!(i.reports.iter().map(|r| (r.version, r.is_final)).collect::<Vec<_>>(), vec![(1, false), (2, true)]);
+    assert_ne!(i.reports[0].digest, i.reports[1].digest, "the statements changed the facts");
+    assert_eq!(i.status, Status::Reported);
+    assert!(w.vault.draft_incident_reports(&officer, &id, false).is_err(), "no preliminary after the final");
+
+    // The notice list: the exposed people's contact fields as a governed export, four eyes, once.
+    let fields = vec!["user_name".to_owned(), "email".to_owned()];
+    let list = w.vault.request_notice_list(&officer, &id, fields.clone(), Format::CsvUtf8, "notice mailing").unwrap();
+    assert_eq!(list.purpose, id);
+    assert!(w.vault.decide_export(&officer, &list.id, true, "").is_err(), "four eyes");
+    let approver = officer2.clone().with_purpose(&id).unwrap().with_kind("incident-notice").unwrap();
+    w.vault.decide_export(&approver, &list.id, true, "").unwrap();
+    let download = officer.clone().with_purpose(&id).unwrap().with_kind("incident-notice").unwrap();
+    let file = w.vault.export_file(&download, &list.id, &kura::render::Options::default()).unwrap();
+    assert_eq!(file.records, xs.len(), "one line per person concerned");
+    let text = String::from_utf8(file.bytes.clone()).unwrap();
+    assert_eq!(text.lines().count(), xs.len() + 1 + 1, "people, one canary, the header");
+    // Home addresses and cards never go on a notice list.
+    let bad = vec!["user_name".to_owned(), "home_address".to_owned()];
+    assert!(w.vault.request_notice_list(&officer, &id, bad, Format::CsvUtf8, "x").is_err());
+}
+
+#[test]
+fn a_stolen_database_exposes_nothing_readable_and_counts_its_honey() {
+    let w = world();
+    let officer = staff(&w.vault, "sec.a", Role::SecurityOfficer, &[], "INC-1");
+    w.vault.plant_honey(&custodian(), C, 3).unwrap();
+    let copy = kura::scan::walk(&w.fx.vault_dir()).unwrap();
+    let scope = Scope { collection: C.to_owned(), copy: copy.clone(), ..Scope::default() };
+    let id = open(&w.vault, &officer, Scenario::StolenDatabase { keys_separate: true }, scope);
+    let a = w.vault.incident_exposure(&officer, &id).unwrap();
+    assert!(a.exposure.readable_without_keys.is_empty(), "{:?}", a.exposure.readable_without_keys);
+    assert_eq!(a.exposure.subjects, 0);
+    assert_eq!(a.exposure.could_have_viewed, w.ids.len() as u64, "every real record is in the copy");
+    assert_eq!(a.exposure.honey, 3);
+    let drafts = w.vault.draft_incident_reports(&officer, &id, false).unwrap();
+    assert!(drafts.assessment.exempt.is_some(), "encrypted, keys kept apart");
+    assert!(!drafts.assessment.duty(Step::AppiPreliminary).unwrap().required);
+
+    // Control: a plaintext copy lying next to the database (an old CSV dump) is found, field by field.
+    let dump = w.fx.dir.path().join("old-dump.csv");
+    std::fs::write(&dump, corporate_csv(200, 88)).unwrap();
+    let mut with_dump = copy;
+    with_dump.push(dump);
+    let scope = Scope { collection: C.to_owned(), copy: with_dump, ..Scope::default() };
+    let id = open(&w.vault, &officer, Scenario::StolenDatabase { keys_separate: true }, scope);
+    let a = w.vault.incident_exposure(&officer, &id).unwrap();
+    assert!(a.exposure.readable_without_keys.contains(&"user_name".to_owned()), "{:?}", a.exposure);
+    assert_eq!(a.exposure.subjects, w.ids.len() as u64);
+    let drafts = w.vault.draft_incident_reports(&officer, &id, false).unwrap();
+    assert!(drafts.assessment.exempt.is_none());
+    assert!(drafts.assessment.duty(Step::AppiPreliminary).unwrap().required, "more than 1,000? no: 不正の目的");
+}
+
+#[test]
+fn deadlines_alert_once_when_due_soon_and_again_when_overdue() {
+    let w = world();
+    let officer = staff(&w.vault, "sec.a", Role::SecurityOfficer, &[], "INC-1");
+    let (export, _) = export_of(&w, &w.x);
+    let scope = Scope { collection: C.to_owned(), exports: [export].into(), ..Scope::default() };
+    let id = open(&w.vault, &officer, Scenario::Export, scope);
+    let drafts = w.vault.draft_incident_reports(&officer, &id, false).unwrap();
+    let due = drafts.assessment.duty(Step::AppiFinal).unwrap().due_at.unwrap();
+    let alerts = |now: i64| -> Vec<String> {
+        w.vault.check_incident_deadlines(now).unwrap().into_iter().map(|a| a.detail.clone()).collect()
+    };
+    assert!(alerts(due - 3 * 86_400).iter().all(|d| !d.contains("final")), "not yet");
+    let soon = alerts(due - 3_600);
+    assert!(soon.iter().any(|d| d.contains(&id) && d.contains("due within a day")), "{soon:?}");
+    assert!(alerts(due - 1_800).iter().all(|d| !d.contains("due within a day")), "once");
+    let late = alerts(due + 60);
+    assert!(late.iter().any(|d| d.contains("overdue")), "{late:?}");
+    // The final report sent: nothing more about it.
+    w.vault.draft_incident_reports(&officer, &id, true).unwrap();
+    let mut update = Update::default();
+    update.status = Some(Status::Closed);
+    w.vault.update_incident(&officer, &id, update).unwrap();
+    assert!(alerts(due + 86_400).is_empty());
+}

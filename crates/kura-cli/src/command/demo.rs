@@ -424,16 +424,15 @@ fn story(g: &Global, a: &DemoArgs, dir: &std::path::Path) -> Result<()> {
         &super::demo_desk::Cast { staff: &staff, ids: &imported, companies: &row_companies, homes: &homes, officer },
         9,
     )?;
-    super::demo_leak::story(
+    let leak = super::demo_leak::story(
         &vault,
         &global,
         dir,
         &super::demo_leak::Cast { staff: &staff, scope: scope.as_str(), outsider, officer },
         10,
     )?;
-    drop(vault);
 
-    step(14, "steal the database: scan every vault file (data, keyring, access log) for every plaintext value");
+    step(14, "steal the database: copy every vault file (data, WAL, keyring, access log) and scan it for every plaintext value");
     let schema = kura::schema::builtin("corporate-mobile").context("shipped schema missing")?;
     let needles = kura::scan::needles_from_csv(&csv, &schema)?;
     let files = kura::scan::walk(&global.vault)?;
@@ -458,6 +457,14 @@ fn story(g: &Global, a: &DemoArgs, dir: &std::path::Path) -> Result<()> {
     if !report.hits.is_empty() {
         bail!("plaintext personal values found in the vault files");
     }
-    println!("\nkura keeps the data unreadable to whoever copies the database, shows each of the staff only what their work needs, and keeps every access on the record, makes every export traceable, and notices theft.");
+    super::demo_incident::story(
+        &vault,
+        dir,
+        &super::demo_incident::Cast { staff: &staff, officer, copy: &files },
+        &leak,
+        15,
+    )?;
+    drop(vault);
+    println!("\nkura keeps the data unreadable to whoever copies the database, shows each of the staff only what their work needs, and keeps every access on the record, makes every export traceable, notices theft, and answers for an incident with exact figures and drafted reports.");
     Ok(())
 }

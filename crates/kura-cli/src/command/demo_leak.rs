@@ -61,7 +61,17 @@ pub struct Cast<'a> {
     pub officer: &'a Principal,
 }
 
-pub fn story(vault: &Vault, global: &Global, dir: &Path, cast: &Cast<'_>, first: u32) -> Result<()> {
+/// What the incident response of the demo's end starts from.
+pub struct Leak {
+    /// The export the trace named.
+    pub export: String,
+    /// The service account whose stolen token copied the vault.
+    pub portal: String,
+    /// When the letters were traced (seconds since the epoch): when the organisation learned of the leak.
+    pub traced_at: i64,
+}
+
+pub fn story(vault: &Vault, global: &Global, dir: &Path, cast: &Cast<'_>, first: u32) -> Result<Leak> {
     let admin = crate::open::custodian("DEMO-0010 canary pools")?;
     vault.set_canary_pools(&admin, &pools())?;
     let honey = vault.plant_honey(&admin, C, 20)?;
@@ -166,6 +176,7 @@ pub fn story(vault: &Vault, global: &Global, dir: &Path, cast: &Cast<'_>, first:
 
     step(first + 2, "kura trace: the security officer types the letters in; kura names the export and the people");
     let rows = parse::parse(letters.as_bytes(), parse::Format::Text)?;
+    let traced_at = kura::store::now();
     let tracer = vault.access(&cast.officer.name, "DEMO-0030 leak investigation", "demo")?;
     let report = vault.trace(&tracer, C, &rows, Options::default())?;
     if report.finding != Finding::Accused || report.accused.first() != Some(&guilty.id) {
@@ -255,5 +266,5 @@ pub fn story(vault: &Vault, global: &Global, dir: &Path, cast: &Cast<'_>, first:
     if !alerts.iter().any(|a| a.rule == kura::alerts::rules::Rule::Honey && a.principal == portal.name) {
         bail!("the honey record did not fire");
     }
-    Ok(())
+    Ok(Leak { export: guilty.id.clone(), portal: portal.name.clone(), traced_at })
 }

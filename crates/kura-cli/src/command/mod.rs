@@ -11,6 +11,7 @@ mod bench_trace;
 mod collection;
 mod demo;
 mod demo_desk;
+mod demo_incident;
 mod demo_leak;
 mod desk;
 mod erase;

@@ -593,7 +593,7 @@ fn jst_date(at: i64) -> String {
 }
 
 /// `2026-11-28 14:05 JST`.
-fn jst_en(at: i64) -> String {
+pub fn jst_en(at: i64) -> String {
     let (y, mo, d, h, mi) = jst_parts(at);
     format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02} JST")
 }

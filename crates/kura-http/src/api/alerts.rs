@@ -30,7 +30,8 @@ pub struct AlertOut {
     /// Id.
     pub id: String,
     /// The rule that fired: `read_rate_minute`, `read_rate_hour`, `read_rate_day`, `own_history`,
-    /// `team_baseline`, `off_hours`, `denied_burst`, `download_after_expiry`, `honey`, `canary_hit` or `break_glass`.
+    /// `team_baseline`, `off_hours`, `denied_burst`, `download_after_expiry`, `honey`, `canary_hit`, `break_glass` or
+    /// `incident_deadline`.
     pub rule: String,
     /// `low`, `medium`, `high` or `critical`.
     pub severity: String,
@@ -49,7 +50,7 @@ pub struct AlertOut {
 }
 
 /// The serde name of a library enum value (`canary_hit`, `critical`).
-fn name(v: impl Serialize) -> String {
+pub(super) fn name(v: impl Serialize) -> String {
     serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 

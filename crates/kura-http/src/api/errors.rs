@@ -6,6 +6,7 @@ use kura::desk::order::OrderError;
 use kura::vault::alerts::AlertError;
 use kura::vault::desk::DeskError;
 use kura::vault::gate::PolicyChangeError;
+use kura::vault::incidents::IncidentError;
 use kura::vault::principals::{AuthError, PrincipalError};
 use kura::vault::trace::TraceError;
 use kura::vault::{AccessError, CollectionError, EraseError, ReadError, WriteError};
@@ -171,6 +172,20 @@ impl From<DeskError> for ApiError {
             DeskError::Read(r) => r.into(),
             DeskError::Access(a) => a.into(),
             DeskError::Store(x) => x.into(),
+            _ => ApiError::internal(e.to_string()),
+        }
+    }
+}
+
+impl From<IncidentError> for ApiError {
+    fn from(e: IncidentError) -> ApiError {
+        match e {
+            IncidentError::Denied(_) => denied(e.to_string()),
+            IncidentError::Unknown => not_found(e.to_string()),
+            // The vault's messages name fields, counts and limits, never a value of the request.
+            IncidentError::Invalid(_) | IncidentError::Scan(_) => invalid("invalid_incident", e.to_string()),
+            IncidentError::Read(r) => r.into(),
+            IncidentError::Store(x) => x.into(),
             _ => ApiError::internal(e.to_string()),
         }
     }

@@ -114,6 +114,21 @@ pub struct ExportOut {
     pub dispose_by: i64,
 }
 
+/// A format by the name a request body gives it.
+pub(super) fn format(name: &str) -> Result<Format, ApiError> {
+    match name {
+        "csv-utf8" => Ok(Format::CsvUtf8),
+        "csv-shift-jis" => Ok(Format::CsvShiftJis),
+        "xlsx" => Ok(Format::Xlsx),
+        "labels" => Ok(Format::Labels),
+        _ => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            "`format` must be csv-utf8, csv-shift-jis, xlsx or labels",
+        )),
+    }
+}
+
 fn format_name(f: Format) -> &'static str {
     match f {
         Format::CsvUtf8 => "csv-utf8",
@@ -155,19 +170,7 @@ async fn request(
     purpose: Purpose,
     Json(body): Json<NewExport>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let format = match body.format.as_str() {
-        "csv-utf8" => Format::CsvUtf8,
-        "csv-shift-jis" => Format::CsvShiftJis,
-        "xlsx" => Format::Xlsx,
-        "labels" => Format::Labels,
-        _ => {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_body",
-                "`format` must be csv-utf8, csv-shift-jis, xlsx or labels",
-            ))
-        }
-    };
+    let format = format(&body.format)?;
     let mut records = BTreeSet::new();
     for r in &body.records {
         let id = r.parse::<kura::RecordId>().map_err(|_| {

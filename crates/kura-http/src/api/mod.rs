@@ -1,5 +1,5 @@
 //! The vault's HTTP API: records, sessions, principals and tokens, policies, audit queries, proofs and
-//! checkpoints, exports, leak tracing, alerts, canary-hit reports, honey records and the service desk's orders. Handlers hold no rules: each builds an [`kura::Access`] for the authenticated principal (its
+//! checkpoints, exports, leak tracing, alerts, canary-hit reports, honey records, the service desk's orders and incident response. Handlers hold no rules: each builds an [`kura::Access`] for the authenticated principal (its
 //! stored attributes, the request's purpose, the token's scopes) and calls the [`Vault`], which decides, logs
 //! and answers. Vault calls block (the log is durable before data leaves), so they run on blocking threads.
 
@@ -7,6 +7,7 @@ mod alerts;
 mod audit;
 mod errors;
 mod exports;
+mod incidents;
 mod orders;
 mod policy;
 mod principals;
@@ -15,6 +16,7 @@ mod trace;
 
 use std::path::PathBuf;
 
+pub use incidents::{watch_deadlines, DEADLINE_CHECK_EVERY};
 use std::sync::Arc;
 pub use trace::BODY_LIMIT_BYTES as TRACE_BODY_LIMIT_BYTES;
 
@@ -54,7 +56,8 @@ pub fn routes(state: ApiState) -> OpenApiRouter {
         .merge(exports::routes(state.clone()))
         .merge(trace::routes(state.clone()))
         .merge(alerts::routes(state.clone()))
-        .merge(orders::routes(state))
+        .merge(orders::routes(state.clone()))
+        .merge(incidents::routes(state))
 }
 
 /// Bearer tokens checked by the vault: services' API tokens and people's session tokens. Every check is

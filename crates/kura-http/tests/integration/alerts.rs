@@ -318,7 +318,7 @@ async fn administrators_plant_honey_and_operators_may_not() {
 }
 
 /// A listener that answers 204 to every request and hands over (method, content type, body).
-async fn listener() -> (std::net::SocketAddr, tokio::sync::mpsc::UnboundedReceiver<(String, String, Vec<u8>)>) {
+pub async fn listener() -> (std::net::SocketAddr, tokio::sync::mpsc::UnboundedReceiver<(String, String, Vec<u8>)>) {
     let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = tcp.local_addr().unwrap();
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();

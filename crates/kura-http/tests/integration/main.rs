@@ -6,6 +6,7 @@ mod alerts;
 mod api;
 mod auth;
 mod errors;
+mod incidents;
 mod orders;
 mod serve;
 mod support;

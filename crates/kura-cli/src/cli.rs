@@ -103,6 +103,242 @@ pub enum Command {
     /// The service desk's reports from its orders and the access log (security officers and auditors).
     #[command(subcommand)]
     Desk(DeskCmd),
+    /// Incident response: scope, exposure from the access log, reporting duties and deadlines, report drafts,
+    /// the notice list (security officers; auditors read).
+    #[command(subcommand)]
+    Incident(IncidentCmd),
+}
+
+/// Why an incident command accesses the vault. Commands about one incident default to its id.
+#[derive(Debug, Args)]
+pub struct IncidentPurposeArg {
+    /// Why you access the vault: a case or ticket number [default: the incident's id, for commands about one
+    /// incident].
+    #[arg(long, env = "KURA_PURPOSE")]
+    pub purpose: Option<String>,
+    /// What kind of work it is.
+    #[arg(long, env = "KURA_PURPOSE_KIND", default_value = kura::vault::DEFAULT_PURPOSE_KIND)]
+    pub purpose_kind: String,
+}
+
+/// What kind of incident it is, which decides what "exposed" means.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ScenarioArg {
+    /// Personal data read through the vault by principals in scope (an insider, a stolen token).
+    Access,
+    /// Exported files left the organisation (e.g. a leak traced to an export).
+    Export,
+    /// A copy of the database files was taken: exposed is what is readable without the keys.
+    StolenDatabase,
+}
+
+/// The notice list's file format.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum NoticeFormatArg {
+    /// CSV, UTF-8 with BOM.
+    CsvUtf8,
+    /// CSV, Shift_JIS/CP932 (Japanese Excel).
+    CsvShiftJis,
+    /// Excel workbook.
+    Xlsx,
+}
+
+/// A report draft's file format.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, PartialOrd, Ord)]
+pub enum DraftFormatArg {
+    /// Markdown (CommonMark with pipe tables).
+    Md,
+    /// One self-contained HTML file (no scripts, no outside resources).
+    Html,
+    /// A4 PDF in a Japanese font, embedded as a subset.
+    Pdf,
+}
+
+/// `open`, `reported` or `closed`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum IncidentStatusArg {
+    /// Being investigated.
+    Open,
+    /// A report has gone out; amendments may follow.
+    Reported,
+    /// The final report is out.
+    Closed,
+}
+
+/// Times (`--from`, `--to`, `--detected-at`, `--learned-at`, `--at`) are RFC 3339 (`2026-11-28T10:00:00+09:00`,
+/// `2026-11-28T01:00:00Z`) or `YYYY-MM-DD HH:MM` in Japan time.
+#[derive(Debug, Subcommand)]
+pub enum IncidentCmd {
+    /// Open an incident: its scope (collection, principals, exports, a time window, or the files of a stolen
+    /// copy of the database) and when it was detected and learned of (the start of every deadline). Prints the
+    /// id.
+    ///
+    /// Without --scenario: `stolen-database` if --copy or --keys-separate is given, `export` if --export is,
+    /// else `access`. A stolen database without --copy is taken to be this vault's own directory.
+    Open {
+        /// The collection whose people are concerned.
+        #[arg(long)]
+        collection: String,
+        /// A short title, without personal data.
+        #[arg(long)]
+        title: String,
+        /// A principal whose accesses are in scope. Repeatable.
+        #[arg(long = "principal", value_name = "NAME")]
+        principals: Vec<String>,
+        /// An export whose files are in scope (e.g. from `kura trace`). Repeatable.
+        #[arg(long = "export", value_name = "ID")]
+        exports: Vec<String>,
+        /// Start of the time window in scope.
+        #[arg(long, value_name = "TIME", requires = "to")]
+        from: Option<String>,
+        /// End of the time window in scope (included).
+        #[arg(long, value_name = "TIME", requires = "from")]
+        to: Option<String>,
+        /// When it was detected [default: now].
+        #[arg(long, value_name = "TIME")]
+        detected_at: Option<String>,
+        /// When the organisation learned of it (覚知), from which every deadline runs [default: now].
+        #[arg(long, value_name = "TIME")]
+        learned_at: Option<String>,
+        /// It was, or may have been, done with an unauthorised purpose (不正の目的: theft, misuse, an attack).
+        #[arg(long)]
+        unauthorised: bool,
+        /// The kind of incident [default: inferred, see above].
+        #[arg(long, value_enum)]
+        scenario: Option<ScenarioArg>,
+        /// A file of the stolen copy (database, WAL, backup). Repeatable [default: the vault's own files].
+        #[arg(long = "copy", value_name = "FILE")]
+        copy: Vec<PathBuf>,
+        /// For a stolen database: the keys were kept apart from it (a key file or HSM elsewhere).
+        #[arg(long)]
+        keys_separate: bool,
+        #[command(flatten)]
+        purpose: PurposeArg,
+    },
+    /// Every incident, oldest first (security officers and auditors).
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        purpose: PurposeArg,
+    },
+    /// One incident: status, scope, which statements are present, notes, report versions, history.
+    Show {
+        /// The incident id (`INC-…`).
+        id: String,
+        /// Print the stored incident as JSON (with the statements' and notes' text).
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        purpose: IncidentPurposeArg,
+    },
+    /// Whose data is out, computed from the access log: did view against could have viewed, by company, by
+    /// class, per field (plain or masked), EU data subjects, honey records and canaries, the timeline.
+    Exposure {
+        /// The incident id.
+        id: String,
+        /// Print JSON (counts and timeline; no record ids).
+        #[arg(long)]
+        json: bool,
+        /// Write the exposed people's record ids here, one per line (a new file, mode 0600).
+        #[arg(long, value_name = "FILE")]
+        subjects: Option<PathBuf>,
+        #[command(flatten)]
+        purpose: IncidentPurposeArg,
+    },
+    /// The reporting duties (APPI, GDPR, PCI DSS): every step, whether required and why, and the deadline in
+    /// Japan time with the time left.
+    Duties {
+        /// The incident id.
+        id: String,
+        /// Print JSON (the assessment).
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        purpose: IncidentPurposeArg,
+    },
+    /// Add an entry to the incident's timeline (kept sealed; the log says only that a note was added).
+    Note {
+        /// The incident id.
+        id: String,
+        /// When it happened.
+        #[arg(long, value_name = "TIME")]
+        at: String,
+        /// What happened (no personal data; at most 4,000 characters).
+        #[arg(long)]
+        text: String,
+        #[command(flatten)]
+        purpose: IncidentPurposeArg,
+    },
+    /// State what kura cannot know (the statements), whether the purpose was unauthorised, the number of EU
+    /// data subjects, or move the incident.
+    ///
+    /// The statements file is TOML with any of the keys organisation, contact, cause, secondary_damage,
+    /// response_to_individuals, publication, prevention, other, inquiry_desk (strings). A key given replaces that
+    /// statement, an empty string clears it, a key left out keeps it; unknown keys are refused.
+    State {
+        /// The incident id.
+        id: String,
+        /// The statements (TOML).
+        #[arg(long, value_name = "FILE.toml")]
+        statements: Option<PathBuf>,
+        /// Whether it was done with an unauthorised purpose.
+        #[arg(long, value_name = "true|false")]
+        unauthorised: Option<bool>,
+        /// EU data subjects: a number stated by a person, or `counted` (from phone numbers' country codes).
+        #[arg(long, value_name = "N|counted")]
+        eu: Option<String>,
+        /// Move the incident.
+        #[arg(long, value_enum)]
+        status: Option<IncidentStatusArg>,
+        #[command(flatten)]
+        purpose: IncidentPurposeArg,
+    },
+    /// Draft the reports as a new version (the PPC report, the GDPR notification when EU data subjects are
+    /// concerned, the notice to individuals, the public statement) and write them as
+    /// `DIR/<id>-v<version>-<name>.<md|html|pdf>` (new files, mode 0600). Prints the files, the blanks left to
+    /// fill and the required duties with their deadlines.
+    Report {
+        /// The incident id.
+        id: String,
+        /// The directory to write into (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// This version is the final report (確報).
+        #[arg(long = "final")]
+        is_final: bool,
+        /// The formats, comma-separated.
+        #[arg(long, value_enum, value_delimiter = ',', default_value = "md,html,pdf")]
+        format: Vec<DraftFormatArg>,
+        /// Font for the PDF [default: IPAex Gothic from Debian's `fonts-ipaexfont`].
+        #[arg(long, value_name = "PATH")]
+        font: Option<PathBuf>,
+        #[command(flatten)]
+        purpose: IncidentPurposeArg,
+    },
+    /// Request the notice list — the given contact fields of every person concerned — as a governed export
+    /// under the incident's id (purpose kind `incident-notice`): a second security officer or a supervisor
+    /// approves it, you download it once, then attest its disposal, with `kura export`.
+    NoticeList {
+        /// The incident id.
+        id: String,
+        /// A field to export, in output order (personal or internal fields only). Repeatable.
+        #[arg(long = "field", required = true)]
+        fields: Vec<String>,
+        /// File format.
+        #[arg(long, value_enum, default_value = "csv-utf8")]
+        format: NoticeFormatArg,
+        /// Who receives it (a team or mailing house reference).
+        #[arg(long)]
+        recipient: String,
+    },
+    /// Raise a deadline alert for every required duty of every open incident due within a day or overdue
+    /// (once per duty; `kura serve` does it every few minutes). Prints the alerts raised now.
+    Deadlines {
+        #[command(flatten)]
+        purpose: PurposeArg,
+    },
 }
 
 #[derive(Debug, Subcommand)]

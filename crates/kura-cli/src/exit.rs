@@ -46,6 +46,19 @@ pub fn code(err: &anyhow::Error) -> i32 {
         ) {
             return 3;
         }
+        {
+            use kura::vault::exports::ExportError;
+            use kura::vault::incidents::IncidentError;
+            // The library's wrapped errors are transparent: their own variants are not in the chain.
+            match cause.downcast_ref::<IncidentError>() {
+                Some(
+                    IncidentError::Unknown
+                    | IncidentError::Read(ReadError::UnknownCollection(_) | ReadError::NotFound(_)),
+                ) => return 4,
+                Some(IncidentError::Invalid(_) | IncidentError::Store(ExportError::Invalid(_))) => return 3,
+                _ => {}
+            }
+        }
         if cause.downcast_ref::<kura::trace::parse::ParseError>().is_some()
             || matches!(
                 cause.downcast_ref::<kura::vault::alerts::AlertError>(),
@@ -101,6 +114,14 @@ fn denied(cause: &(dyn std::error::Error + 'static)) -> bool {
             Some(kura::vault::trace::TraceError::Denied(_))
         )
         || matches!(cause.downcast_ref::<kura::vault::desk::DeskError>(), Some(kura::vault::desk::DeskError::Denied(_)))
+        || matches!(
+            cause.downcast_ref::<kura::vault::incidents::IncidentError>(),
+            Some(
+                kura::vault::incidents::IncidentError::Denied(_)
+                    | kura::vault::incidents::IncidentError::Read(ReadError::Denied(_))
+                    | kura::vault::incidents::IncidentError::Store(ExportError::Denied(_))
+            )
+        )
 }
 
 pub fn hint(err: &anyhow::Error) -> Option<&'static str> {
@@ -110,6 +131,20 @@ pub fn hint(err: &anyhow::Error) -> Option<&'static str> {
         }
         if let Some(kura::import::Error::Invalid(_)) = cause.downcast_ref() {
             return Some("fix the rows above, or pass --skip-invalid to import the valid rows and list the rest");
+        }
+        if matches!(
+            cause.downcast_ref::<kura::vault::incidents::IncidentError>(),
+            Some(kura::vault::incidents::IncidentError::Denied(_))
+        ) {
+            return Some(
+                "incidents are handled by security officers (auditors read them): sign in as one with `--as NAME` or KURA_TOKEN",
+            );
+        }
+        if matches!(
+            cause.downcast_ref::<kura::vault::incidents::IncidentError>(),
+            Some(kura::vault::incidents::IncidentError::Unknown)
+        ) {
+            return Some("`kura incident list` shows the incidents and their ids");
         }
         if denied(cause) {
             return Some(

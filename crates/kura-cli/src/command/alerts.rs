@@ -6,7 +6,7 @@ use kura::vault::alerts::Alert;
 use crate::cli::{AlertsCmd, CanaryCmd, Global, HoneyCmd};
 use crate::open;
 
-fn show(a: &Alert) {
+pub(super) fn show(a: &Alert) {
     println!(
         "{}  {:<9} {:<22} {:<14} {}{}{}",
         a.id,

@@ -19,6 +19,7 @@ mod export;
 mod generate;
 mod get;
 mod import;
+mod incident;
 mod init;
 mod order;
 mod policy;
@@ -62,6 +63,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Honey(c) => alerts::honey(g, c),
         Command::Order(c) => order::run(g, c),
         Command::Desk(c) => desk::run(g, c),
+        Command::Incident(c) => incident::run(g, c),
     }
 }
 

@@ -3,7 +3,8 @@
 //! The server unlocks the vault once (key file and passphrase, as the custodian), logs that it started, and
 //! answers requests of principals signed in with bearer tokens. While the access log grows it signs a
 //! checkpoint every `--checkpoint-every` seconds, and once more when it stops (SIGINT or SIGTERM: in-flight
-//! requests finish first).
+//! requests finish first). Every five minutes it raises the alerts of incident reports due within a day or
+//! overdue.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +15,9 @@ use kura_http::Hooks;
 
 use crate::cli::{Global, ServeArgs};
 use crate::open;
+
+/// How often the server checks the incidents' reporting deadlines.
+const DEADLINES_EVERY: Duration = Duration::from_secs(300);
 
 pub fn run(g: &Global, a: &ServeArgs) -> Result<()> {
     if a.openapi {
@@ -65,7 +69,28 @@ async fn serve(g: &Global, a: &ServeArgs, config: &kura_http::Config, vault: Arc
             }
         })
     });
+    // Incident deadlines: an alert (and the webhook) when a required report is due within a day or overdue.
+    let deadline_task = {
+        let vault = Arc::clone(&vault);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(DEADLINES_EVERY).await;
+                let vault = Arc::clone(&vault);
+                let result =
+                    tokio::task::spawn_blocking(move || vault.check_incident_deadlines(kura::store::now())).await;
+                match result {
+                    Ok(Ok(raised)) if !raised.is_empty() => {
+                        tracing::warn!("{} incident deadline alerts raised", raised.len());
+                    }
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => tracing::error!("incident deadlines not checked: {e}"),
+                    Err(_) => tracing::error!("incident deadline check panicked"),
+                }
+            }
+        })
+    };
     listener.serve(router, kura_http::shutdown_signal()).await;
+    deadline_task.abort();
     if let Some(task) = signer_task {
         task.abort();
     }

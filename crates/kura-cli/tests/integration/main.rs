@@ -4,6 +4,7 @@
 mod audit;
 mod crash;
 mod exports;
+mod incidents;
 mod serve;
 
 use std::path::{Path, PathBuf};
@@ -158,6 +159,7 @@ fn help_describes_every_command() {
         "scan",
         "demo",
         "bench",
+        "incident",
     ] {
         assert!(top.contains(cmd), "`{cmd}` missing from --help");
     }

@@ -137,13 +137,16 @@ pub fn story(vault: &Vault, dir: &Path, cast: &Cast<'_>, leak: &Leak, n: u32) ->
         },
     )?;
     let stolen = vault.incident_exposure(&officer, &token.id)?;
+    let honey = match stolen.exposure.honey {
+        0 => String::new(),
+        n => format!(" (and {n} honey record(s), not people)"),
+    };
     println!(
-        "   incident {}: the stolen token of `{}` read {} people before it was stopped ({} honey record(s) apart); \
-         it could have viewed {} — the report says {}, not \"up to {} may have been viewed\"",
+        "   incident {}: the stolen token of `{}` read {} people{honey} before it was stopped; it could have viewed \
+         {} — the report says {}, not \"up to {} may have been viewed\"",
         token.id,
         leak.portal,
         stolen.exposure.subjects,
-        stolen.exposure.honey,
         stolen.exposure.could_have_viewed,
         stolen.exposure.subjects,
         stolen.exposure.could_have_viewed

@@ -3,6 +3,7 @@
 //! deadline alerts. Every rule is the library's (`kura::vault::incidents`, `kura::incident`); this module
 //! parses times, reads the statements file, writes files and prints.
 
+use kura::incident::drafts::jst_en as jst;
 use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -368,27 +369,6 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// The civil date of a day since 1970-01-01.
-fn civil(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-/// `2026-11-28 14:05 JST`.
-fn jst(at: i64) -> String {
-    let local = at.saturating_add(JST);
-    let (y, m, d) = civil(local.div_euclid(DAY));
-    let s = local.rem_euclid(DAY);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02} JST", s / HOUR, s / 60 % 60)
-}
-
 /// `3d 4h`, `5h 20m`, `12m`.
 fn span(seconds: i64) -> String {
     let s = seconds.unsigned_abs();
@@ -544,11 +524,7 @@ fn show(i: &Incident) {
             jst(r.at),
             r.by,
             r.subjects,
-            if r.required.is_empty() {
-                "none".to_owned()
-            } else {
-                r.required.iter().map(|n| step_name(n)).collect::<Vec<_>>().join(", ")
-            },
+            if r.required.is_empty() { "none".to_owned() } else { r.required.join(", ") },
             r.digest.get(..16).unwrap_or(&r.digest)
         );
     }
@@ -559,16 +535,6 @@ fn show(i: &Incident) {
     for c in &i.history {
         println!("  {}  {:<14} {}", jst(c.at), c.by, c.what);
     }
-}
-
-/// A step as a report version stores it (`AppiFinal`) in the snake case of the JSON output (`appi_final`).
-fn step_name(stored: &str) -> String {
-    duties::Step::ALL
-        .iter()
-        .find(|s| format!("{s:?}") == stored)
-        .and_then(|s| serde_json::to_value(s).ok())
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_else(|| stored.to_owned())
 }
 
 fn join(set: &BTreeSet<String>) -> String {

@@ -17,7 +17,7 @@ use crate::cli::{Global, ServeArgs};
 use crate::open;
 
 /// How often the server checks the incidents' reporting deadlines.
-const DEADLINES_EVERY: Duration = Duration::from_secs(300);
+const DEADLINES_EVERY: Duration = kura_http::api::DEADLINE_CHECK_EVERY;
 
 pub fn run(g: &Global, a: &ServeArgs) -> Result<()> {
     if a.openapi {
@@ -70,25 +70,7 @@ async fn serve(g: &Global, a: &ServeArgs, config: &kura_http::Config, vault: Arc
         })
     });
     // Incident deadlines: an alert (and the webhook) when a required report is due within a day or overdue.
-    let deadline_task = {
-        let vault = Arc::clone(&vault);
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(DEADLINES_EVERY).await;
-                let vault = Arc::clone(&vault);
-                let result =
-                    tokio::task::spawn_blocking(move || vault.check_incident_deadlines(kura::store::now())).await;
-                match result {
-                    Ok(Ok(raised)) if !raised.is_empty() => {
-                        tracing::warn!("{} incident deadline alerts raised", raised.len());
-                    }
-                    Ok(Ok(_)) => {}
-                    Ok(Err(e)) => tracing::error!("incident deadlines not checked: {e}"),
-                    Err(_) => tracing::error!("incident deadline check panicked"),
-                }
-            }
-        })
-    };
+    let deadline_task = tokio::spawn(kura_http::api::watch_deadlines(Arc::clone(&vault), DEADLINES_EVERY));
     listener.serve(router, kura_http::shutdown_signal()).await;
     deadline_task.abort();
     if let Some(task) = signer_task {

@@ -281,7 +281,7 @@ async fn overdue_deadlines_reach_the_alert_webhook() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     task.abort();
     let r = req("GET", &format!("/v1/incidents/{id}")).token(&officer).purpose("SEC-1").send(&app).await;
-    assert!(r.json["alerted"].as_array().unwrap().contains(&json!("AppiFinal:overdue")), "{}", r.text);
+    assert!(r.json["alerted"].as_array().unwrap().contains(&json!("appi_final:overdue")), "{}", r.text);
     let r = req("GET", "/v1/alerts").token(&officer).purpose("SEC-1").send(&app).await;
     let deadline_alerts =
         r.json.as_array().unwrap().iter().filter(|a| a["detail"].as_str().unwrap().contains(&id)).count();

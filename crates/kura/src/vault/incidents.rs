@@ -200,6 +200,10 @@ pub struct Incident {
     pub history: Vec<Change>,
     /// The deadline alerts already raised (`<step>:soon`, `<step>:overdue`).
     pub alerted: BTreeSet<String>,
+    /// The facts as last computed (by an exposure, a draft or the deadline check): what the deadline check
+    /// goes by between analyses.
+    #[serde(default)]
+    pub snapshot: Option<Facts>,
     /// Who opened it.
     pub opened_by: String,
     /// When.
@@ -380,8 +384,13 @@ impl Vault {
         if new.title.trim().is_empty() || new.title.chars().count() > 200 {
             return Err(IncidentError::Invalid("the title must have 1 to 200 characters".to_owned()));
         }
-        if new.learned_at < new.detected_at.min(new.learned_at) || new.detected_at <= 0 || new.learned_at <= 0 {
+        if new.detected_at <= 0 || new.learned_at <= 0 {
             return Err(IncidentError::Invalid("the detection and learning times must be set".to_owned()));
+        }
+        if new.learned_at < new.detected_at {
+            return Err(IncidentError::Invalid(
+                "the organisation cannot learn of an incident before it is detected".to_owned(),
+            ));
         }
         if let Some((from, to)) = new.scope.window {
             if to < from {
@@ -419,6 +428,7 @@ impl Vault {
                 reports: Vec::new(),
                 history: vec![Change { at: now, by: access.principal().to_owned(), what: "opened".to_owned() }],
                 alerted: BTreeSet::new(),
+                snapshot: None,
                 opened_by: access.principal().to_owned(),
                 opened_at: now,
             };
@@ -532,8 +542,9 @@ impl Vault {
     /// counts, before the analysis is returned.
     pub fn incident_exposure(&self, access: &Access, id: &str) -> Result<Analysis, IncidentError> {
         self.require_officer(access, "computing an incident's exposure")?;
-        let (i, _) = self.load_incident(id)?;
+        let (mut i, sealed) = self.load_incident(id)?;
         let analysis = self.analyse(&i)?;
+        i.snapshot = Some(self.facts_of(&i, &analysis));
         let x = &analysis.exposure;
         let entry = self.incident_entry(
             access,
@@ -548,7 +559,7 @@ impl Vault {
                 x.canaries
             ),
         );
-        self.log(vec![entry])?;
+        self.save_incident(&i, &sealed, entry)?;
         Ok(analysis)
     }
 
@@ -981,7 +992,7 @@ impl Vault {
             is_final,
             digest: digest(&json),
             subjects: analysis.exposure.subjects,
-            required: assessment.required().map(|d| format!("{:?}", d.step)).collect(),
+            required: assessment.required().map(|d| step_name(d.step)).collect(),
         };
         let changed = i.reports.last().is_none_or(|r| r.digest != version.digest);
         i.reports.push(version);
@@ -1060,19 +1071,25 @@ impl Vault {
             if i.status == Status::Closed {
                 continue;
             }
-            let Some(last) = i.reports.last().cloned() else {
-                // Before any draft, the deadlines of the facts known at opening (no exposure computed yet):
-                // the clocks run from when the organisation learned of it.
-                continue;
+            // The facts as last computed; an incident nobody has analysed yet is analysed once here, so that
+            // its first deadline (the preliminary report) is watched too.
+            let fresh = i.snapshot.is_none();
+            let mut facts = match i.snapshot.clone() {
+                Some(f) => f,
+                None => {
+                    let analysis = self.analyse(&i)?;
+                    let f = self.facts_of(&i, &analysis);
+                    i.snapshot = Some(f.clone());
+                    f
+                }
             };
-            let analysis = self.analyse(&i)?;
-            let mut facts = self.facts_of(&i, &analysis);
-            facts.is_final = last.is_final;
+            facts.is_final = i.reports.last().is_some_and(|r| r.is_final);
             let assessment = duties::assess(&facts);
             let mut new_marks = Vec::new();
             for d in assessment.required() {
                 let Some(due) = d.due_at else { continue };
-                let step = format!("{:?}", d.step);
+                let step = step_name(d.step);
+                // A drafted version stands for the report sent (the drafts are what is sent).
                 let sent = match d.step {
                     duties::Step::AppiPreliminary => !i.reports.is_empty(),
                     duties::Step::AppiFinal => i.reports.iter().any(|r| r.is_final),
@@ -1107,7 +1124,7 @@ impl Vault {
                         d.label.en,
                         d.regime.en(),
                         if kind == "overdue" { "overdue" } else { "due within a day" },
-                        due
+                        crate::incident::drafts::jst_en(due)
                     ),
                     suspend: false,
                 };
@@ -1115,10 +1132,15 @@ impl Vault {
                 raised.push(a);
                 new_marks.push(mark);
             }
-            if !new_marks.is_empty() {
+            if fresh || !new_marks.is_empty() {
+                let detail = if new_marks.is_empty() {
+                    "facts analysed for the deadline check".to_owned()
+                } else {
+                    format!("{} deadline alert(s) raised", new_marks.len())
+                };
                 i.alerted.extend(new_marks);
                 let system = self.system_access("INCIDENT-DEADLINES")?;
-                let entry = self.incident_entry(&system, &i, Outcome::Allow, "deadline alerts raised".to_owned());
+                let entry = self.incident_entry(&system, &i, Outcome::Allow, detail);
                 self.save_incident(&i, &sealed, entry)?;
             }
         }
@@ -1140,6 +1162,11 @@ impl Activity {
     fn new(seq: u64) -> Activity {
         Activity { first: i64::MAX, last: i64::MIN, entries: 0, people: BTreeSet::new(), first_seq: seq, last_seq: seq }
     }
+}
+
+/// A duty step's name as in JSON (`appi_preliminary`).
+fn step_name(step: duties::Step) -> String {
+    serde_json::to_value(step).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_else(|| format!("{step:?}"))
 }
 
 fn class_rank(c: Classification) -> u8 {

@@ -422,10 +422,22 @@ impl StatementsFile {
 
 fn read_statements(path: &Path) -> Result<StatementsFile> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read `{}`", path.display()))?;
-    toml::from_str(&text).with_context(|| {
-        format!(
-            "`{}` is not a statements file (TOML strings with the keys organisation, contact, cause, \
-             secondary_damage, response_to_individuals, publication, prevention, other, inquiry_desk)",
+    // The parser's own message quotes the offending line, which may be a statement's text (a contact's name
+    // or phone): only its position is shown.
+    toml::from_str(&text).map_err(|e: toml::de::Error| {
+        let at = e.span().map_or_else(String::new, |span| {
+            let line = text.get(..span.start).map_or(1, |before| before.matches('\n').count() + 1);
+            format!(" (line {line})")
+        });
+        // An unknown key is named (a key is not a statement); other messages may quote a value.
+        let why = if e.message().starts_with("unknown field") {
+            format!(": {}", e.message().lines().next().unwrap_or_default())
+        } else {
+            String::new()
+        };
+        anyhow::anyhow!(
+            "`{}` is not a statements file{at}{why}; it holds TOML strings with the keys organisation, contact, \
+             cause, secondary_damage, response_to_individuals, publication, prevention, other, inquiry_desk",
             path.display()
         )
     })
@@ -807,5 +819,21 @@ mod tests {
         assert_eq!(s.cause.as_deref(), Some("phishing"));
         assert_eq!(s.contact, None);
         assert_eq!(s.other.as_deref(), Some("kept"));
+    }
+
+    #[test]
+    fn a_bad_statements_file_is_refused_without_its_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.toml");
+        // A phone number written as a number, and a string left open: neither value may be printed.
+        for text in ["cause = \"x\"\ncontact = 09012345678\n", "contact = \"山田 090-1234-5678\n"] {
+            std::fs::write(&path, text).unwrap();
+            let e = format!("{:#}", read_statements(&path).unwrap_err());
+            assert!(!e.contains("9012345678") && !e.contains("山田") && !e.contains("1234"), "{e}");
+            assert!(e.contains("(line 2)") || e.contains("(line 1)"), "{e}");
+        }
+        std::fs::write(&path, "colour = \"red\"\n").unwrap();
+        let e = format!("{:#}", read_statements(&path).unwrap_err());
+        assert!(e.contains("unknown field `colour`") && !e.contains("red"), "{e}");
     }
 }

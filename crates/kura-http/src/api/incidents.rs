@@ -6,7 +6,7 @@
 //!
 //! A stolen database is not opened here: its exposure is what a scan of the copy's files finds, and the
 //! server neither receives files nor knows its own store's files (the store may be PostgreSQL, and the vault
-//! hides it behind a trait). `kura incident open --stolen` on the vault's host does it.
+//! hides it behind a trait). `kura incident open --scenario stolen-database` on the vault's host does it.
 //!
 //! [`watch_deadlines`] is the background check a long-running server runs: every required duty of every open
 //! incident due within a day, or overdue, raises one alert, which reaches the alert sinks (the webhook) like
@@ -82,7 +82,7 @@ pub enum ScenarioName {
     /// Exported files left the organisation (e.g. a leak traced to an export).
     Export,
     /// A copy of the database files was taken. Refused over HTTP with 422 `invalid_incident`: open it with
-    /// `kura incident open --stolen` on the vault's host, which scans the copy's files.
+    /// `kura incident open --scenario stolen-database` on the vault's host, which scans the copy's files.
     StolenDatabase,
 }
 
@@ -136,31 +136,31 @@ pub struct NewIncidentIn {
 #[serde(deny_unknown_fields)]
 pub struct StatementsBody {
     /// The organisation reporting (法人名).
-    #[schema(max_length = 4000)]
+    #[schema(max_length = 2000)]
     pub organisation: Option<String>,
     /// Who to contact about the incident.
-    #[schema(max_length = 4000)]
+    #[schema(max_length = 2000)]
     pub contact: Option<String>,
     /// The cause (原因), beyond what the log shows.
-    #[schema(max_length = 4000)]
+    #[schema(max_length = 2000)]
     pub cause: Option<String>,
     /// Secondary damage observed or feared.
-    #[schema(max_length = 4000)]
+    #[schema(max_length = 2000)]
     pub secondary_damage: Option<String>,
     /// What is being done for the people concerned.
-    #[schema(max_length = 4000)]
+    #[schema(max_length = 2000)]
     pub response_to_individuals: Option<String>,
     /// Whether and how the incident is made public.
-    #[schema(max_length = 4000)]
+    #[schema(max_length = 2000)]
     pub publication: Option<String>,
     /// Measures against recurrence.
-    #[schema(max_length = 4000)]
+    #[schema(max_length = 2000)]
     pub prevention: Option<String>,
     /// Anything else.
-    #[schema(max_length = 4000)]
+    #[schema(max_length = 2000)]
     pub other: Option<String>,
     /// Where the people concerned can ask.
-    #[schema(max_length = 4000)]
+    #[schema(max_length = 2000)]
     pub inquiry_desk: Option<String>,
 }
 
@@ -248,8 +248,8 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<u64>>, D::Er
 pub struct NoteIn {
     /// When it happened (Unix seconds).
     pub at: i64,
-    /// What happened (1 to 4000 characters, no control characters but line breaks and tabs).
-    #[schema(min_length = 1, max_length = 4000)]
+    /// What happened (1 to 2000 characters, no control characters but line breaks and tabs).
+    #[schema(min_length = 1, max_length = 2000)]
     pub text: String,
 }
 
@@ -677,7 +677,7 @@ fn may_open(a: &kura::Access) -> bool {
 }
 
 /// Opens an incident (security officers, token scope `audit:read`). `stolen_database` is refused with 422
-/// `invalid_incident`: the copy's files cannot be sent over HTTP; use `kura incident open --stolen`. Logged.
+/// `invalid_incident`: the copy's files cannot be sent over HTTP; use `kura incident open --scenario stolen-database`. Logged.
 #[utoipa::path(post, path = "/v1/incidents", tag = "incidents", params(PurposeHeaders), request_body = NewIncidentIn,
     security(("bearer" = [])),
     responses((status = 201, description = "Opened", body = IncidentOut), AuthResponses, BodyResponses,
@@ -701,7 +701,7 @@ async fn open(
         if may_open(&a) {
             if matches!(body.scenario, ScenarioName::StolenDatabase) {
                 return Err(invalid(
-                    "a stolen database is opened where the copy's files are: run `kura incident open --stolen` on \
+                    "a stolen database is opened where the copy's files are: run `kura incident open --scenario stolen-database` on \
                      the vault's host (the HTTP API cannot receive or find the files)",
                 ));
             }

@@ -191,7 +191,11 @@ async fn incidents_refuse_operators_unknown_ids_and_bad_bodies_without_echo() {
     // A stolen database is opened with the CLI, where the copy's files are.
     let r = req("POST", "/v1/incidents").token(&officer).purpose("SEC-1").json(stolen).send(&app).await;
     assert_error(&r, 422, "invalid_incident");
-    assert!(r.json["error"]["message"].as_str().unwrap().contains("kura incident open --stolen"), "{}", r.text);
+    assert!(
+        r.json["error"]["message"].as_str().unwrap().contains("kura incident open --scenario stolen-database"),
+        "{}",
+        r.text
+    );
 
     // Bad bodies: 422, and nothing typed comes back.
     let secret = w.people[w.a]["mobile"].clone();

@@ -318,7 +318,8 @@ impl Vault {
     /// Takes every order of a CSV file (see [`crate::desk::intake`] for the format) for the caller's
     /// companies: the whole file is checked first — its form, then each line's company against the caller's
     /// and each person against the line's company — and any problem refuses all of it, by line, naming no
-    /// value (the refusal is logged). Each order taken is logged as by [`Vault::create_order`].
+    /// value (the refusal is logged). Each order taken is logged as by [`Vault::create_order`]. A storage
+    /// failure while taking them stops there, and the error says how many were taken.
     pub fn import_orders(&self, access: &Access, collection: &str, bytes: &[u8]) -> Result<Vec<Order>, DeskError> {
         self.require_role(
             access,

@@ -141,6 +141,10 @@ pub struct Export {
     /// The export's own canaries (synthetic people registered to it at approval), mixed into every download.
     #[serde(default)]
     pub canaries: Vec<crate::canary::Canary>,
+    /// For an incident's notice list: the incident. Set only by [`Vault::request_notice_list`]; an export
+    /// requested any other way cannot be one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice_for: Option<String>,
 }
 
 impl Export {
@@ -367,6 +371,21 @@ impl Vault {
     /// Requests an export. Decided by the policy (`export` on every field for every selected company); the
     /// request is logged with its fields, companies count, format, recipient and expiry.
     pub fn request_export(&self, access: &Access, spec: &ExportSpec) -> Result<Export, ExportError> {
+        if access.purpose_kind() == super::incidents::NOTICE_KIND {
+            return Err(ExportError::Invalid(
+                "an incident's notice list is requested through the incident (`kura incident notice-list`)".to_owned(),
+            ));
+        }
+        self.request_export_for(access, spec, None)
+    }
+
+    /// [`Vault::request_export`], for an incident's notice list when `notice_for` names the incident.
+    pub(super) fn request_export_for(
+        &self,
+        access: &Access,
+        spec: &ExportSpec,
+        notice_for: Option<&str>,
+    ) -> Result<Export, ExportError> {
         let (c, spec) = self.check_spec(spec)?;
         let e = Export {
             id: uuid::Uuid::new_v4().to_string(),
@@ -382,6 +401,7 @@ impl Vault {
             downloads: Vec::new(),
             disposed_at: None,
             canaries: Vec::new(),
+            notice_for: notice_for.map(str::to_owned),
         };
         if !access.has_scope("exports:request") {
             return Err(self.refuse_export(access, &e, "this token lacks the scope `exports:request`".to_owned()));
@@ -433,7 +453,7 @@ impl Vault {
         } else if access.who().suspended {
             Some("a suspended principal approves nothing".to_owned())
         } else if !(access.who().roles.contains(&Role::Supervisor)
-            || (e.purpose_kind == super::incidents::NOTICE_KIND && access.who().roles.contains(&Role::SecurityOfficer)))
+            || (e.notice_for.is_some() && access.who().roles.contains(&Role::SecurityOfficer)))
         {
             Some(
                 "approving exports needs the supervisor role (incident notice lists: or a security officer)".to_owned(),
@@ -442,6 +462,8 @@ impl Vault {
             Some("this token lacks the scope `exports:approve`".to_owned())
         } else if e.state != State::Requested {
             Some(format!("the export is {:?}, not waiting for a decision", e.state))
+        } else if let Some(why) = self.notice_list_mismatch(&e) {
+            Some(why)
         } else {
             self.may_export(access, &c, &e.spec)?
         };

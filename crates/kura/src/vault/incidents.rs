@@ -7,18 +7,23 @@
 //! An incident's [`Scope`] names a collection and any of: a time window, principals, exports, and (for a
 //! stolen database) the files of the copy. The exposure is computed from the log, entry by entry:
 //!
-//! - **did view**: every allowed read, search that returned records, and export manifest (an export's rows
-//!   went into a file that was handed out) that is in scope. An entry is in scope when it falls in the window
-//!   (if one is given) and is by a principal in scope, or is a manifest of an export in scope; with neither
-//!   principals nor exports given, every principal's entries in the window count. Each entry's record
-//!   commitments are matched against the collection's records; its fields are the fields it disclosed, in the
-//!   clear unless its detail says they went out masked.
-//! - **could have viewed**: the real records the principals in scope (for exports: their requesters) were
-//!   allowed to see at least one field of under the active policy, for support or shipping work, as they were
-//!   before any suspension.
-//! - **stolen database**: the copy's files are scanned for every stored value in its given and canonical
-//!   forms ([`crate::scan`]); a field with any value found is readable without the keys. Every real record is
-//!   in the copy, so "could have viewed" is all of them and "did view" those with a readable field.
+//! - **did view**: every allowed read, search that returned records, and export manifest (an export's rows went
+//!   into a file that was handed out) that is in scope. A manifest of an export in scope counts whenever it was
+//!   written; any other entry counts when it falls in the window (if one is given) and is by a principal in scope
+//!   — with neither principals nor exports given, by anyone. The incident's own work (its notice list, under the
+//!   incident's id as purpose) is left out. Each entry's record commitments are matched against the collection's
+//!   records; its fields are the fields it disclosed, in the clear unless its detail says they went out masked
+//!   (a field masked for some records of one read and plain for others counts as plain for all of them).
+//! - **could have viewed**: the real records the principals in scope (for exports: their requesters) are allowed
+//!   to see at least one field of, for support or shipping work, as they were before any suspension. It is
+//!   decided with the principals' current assignments and the policy in force now, not as they were during the
+//!   window: after a remedy that narrows someone's assignments, the figure shrinks with it.
+//! - **stolen database**: with the keys kept apart, the copy's files are scanned for every stored value in its
+//!   given and canonical forms (`kura::scan`); a record's field is readable without the keys when its value is
+//!   found and no other record holds the same value (a department's name shared by many ties a hit to nobody;
+//!   fields classified `internal`, such as the company's name, make nobody exposed on their own). With
+//!   the keys taken along, every field of every record is readable. Every real record is in the
+//!   copy, so "could have viewed" is all of them and "did view" those with a readable field.
 //!
 //! Honey records are synthetic: they are counted apart and never as data subjects. So are the canaries of the
 //! exports in scope (they are in the files, not in the vault).
@@ -51,7 +56,7 @@ pub const NOTICE_KIND: &str = "incident-notice";
 /// The most manual notes one incident keeps.
 const MAX_NOTES: usize = 1_000;
 /// The longest note or statement, in characters.
-const MAX_TEXT: usize = 4_000;
+const MAX_TEXT: usize = 2_000;
 
 /// Why an incident operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -256,6 +261,8 @@ pub struct Analysis {
     pub timeline: Vec<Event>,
     /// The honey records among the exposed.
     pub honey: Vec<RecordId>,
+    /// The exports in scope and those whose files the entries in scope made.
+    pub exports: BTreeSet<String>,
 }
 
 /// Report drafts of one version.
@@ -399,8 +406,8 @@ impl Vault {
         }
         self.collection(&new.scope.collection)?;
         for p in &new.scope.principals {
-            if !super::reference_ok(p) {
-                return Err(IncidentError::Invalid("a principal name in the scope is malformed".to_owned()));
+            if !super::reference_ok(p) || self.principal(p).is_err() {
+                return Err(IncidentError::Invalid(format!("no principal `{p}` to put in scope")));
             }
         }
         for x in &new.scope.exports {
@@ -461,7 +468,10 @@ impl Vault {
             Action::Incident,
             "reading incidents",
         )?;
-        Ok(self.load_incident(id)?.0)
+        let (i, _) = self.load_incident(id)?;
+        let entry = self.incident_entry(access, &i, Outcome::Allow, "read".to_owned());
+        self.log(vec![entry])?;
+        Ok(i)
     }
 
     /// Every incident, oldest first (security officers and auditors).
@@ -478,6 +488,9 @@ impl Vault {
             out.push(self.load_incident(&id)?.0);
         }
         out.sort_by(|a, b| (a.opened_at, &a.id).cmp(&(b.opened_at, &b.id)));
+        let mut e = self.entry(access, Action::Incident, None, Outcome::Allow);
+        e.detail = format!("incidents listed ({})", out.len());
+        self.log(vec![e])?;
         Ok(out)
     }
 
@@ -492,6 +505,10 @@ impl Vault {
         if let Some(s) = update.statements {
             i.statements = s;
             what.push("statements replaced".to_owned());
+        }
+        if update.unauthorised_purpose.is_some() || update.eu_subjects.is_some() {
+            // The deadline check re-computes the facts on its next round.
+            i.snapshot = None;
         }
         if let Some(u) = update.unauthorised_purpose {
             i.unauthorised_purpose = u;
@@ -575,26 +592,36 @@ impl Vault {
         let mut principals_seen: BTreeSet<String> = BTreeSet::new();
 
         let (could, stolen) = match i.scenario {
-            Scenario::StolenDatabase { .. } => {
-                let readable = self.readable_in_copy(&c, &i.scope.copy)?;
-                if !readable.is_empty() {
-                    for r in &ids {
-                        let fields = exposed.entry(*r).or_default();
-                        for f in &readable {
-                            fields.insert(f.clone(), true);
-                        }
-                    }
+            Scenario::StolenDatabase { keys_separate } => {
+                // Keys taken with the copy: everything in it is readable. Kept apart: what the scan finds.
+                let readable: Vec<(RecordId, String)> = if keys_separate {
+                    self.readable_in_copy(&c, &i.scope.copy)?
+                } else {
+                    ids.iter().flat_map(|r| c.schema.fields.iter().map(move |f| (*r, f.name.clone()))).collect()
+                };
+                let mut fields: BTreeSet<String> = BTreeSet::new();
+                // A company name or an office address found in the copy is not a person's data on its own
+                // (it is shared by everyone at that company): only personal fields make someone exposed.
+                let personal =
+                    |f: &str| c.schema.field(f).is_some_and(|d| d.classification != Classification::Internal);
+                for (r, f) in readable.into_iter().filter(|(_, f)| personal(f)) {
+                    exposed.entry(r).or_default().insert(f.clone(), true);
+                    fields.insert(f);
                 }
                 timeline.push(Event {
                     at: i.detected_at,
                     source: Source::Log,
-                    text: format!(
-                        "copy of the database scanned ({} files): {} fields readable without the keys",
-                        i.scope.copy.len(),
-                        readable.len()
-                    ),
+                    text: if keys_separate {
+                        format!(
+                            "copy of the database scanned ({} files): {} fields readable without the keys",
+                            i.scope.copy.len(),
+                            fields.len()
+                        )
+                    } else {
+                        "the keys were taken with the copy: every field of every record is readable".to_owned()
+                    },
                 });
-                (real.clone(), Some(readable))
+                (real.clone(), Some(fields.into_iter().collect::<Vec<_>>()))
             }
             _ => {
                 self.scan_log(
@@ -710,7 +737,8 @@ impl Vault {
             canaries,
         };
         timeline.sort_by_key(|e| e.at);
-        Ok(Analysis { exposure, subjects, could_have_viewed: could, by_field, timeline, honey })
+        let exports: BTreeSet<String> = i.scope.exports.iter().chain(&exports_seen).cloned().collect();
+        Ok(Analysis { exposure, subjects, could_have_viewed: could, by_field, timeline, honey, exports })
     }
 
     /// Walks the log for the entries in scope: what they disclosed, and the timeline.
@@ -774,11 +802,13 @@ impl Vault {
                         text: format!("#{seq} {} by {}: {}", e.action.as_str(), e.principal, e.detail),
                     });
                 }
-                if e.collection.as_deref() != Some(c.schema.name.as_str()) || !discloses(&e) || !in_window(&e) {
+                // The incident's own work (its notice list) is not part of it.
+                if e.collection.as_deref() != Some(c.schema.name.as_str()) || !discloses(&e) || e.purpose == i.id {
                     continue;
                 }
+                // An export in scope counts whenever its file was made; everything else within the window.
                 let manifest_in_scope = e.action == Action::Export && of_export;
-                if !(everyone || by_principal || manifest_in_scope) {
+                if !(manifest_in_scope || ((everyone || by_principal) && in_window(&e))) {
                     continue;
                 }
                 if e.action == Action::Export {
@@ -884,41 +914,44 @@ impl Vault {
         Ok(out)
     }
 
-    /// The fields of `c` of which any stored value (as given or canonical) is found in the copy's files.
-    fn readable_in_copy(&self, c: &Loaded, copy: &[PathBuf]) -> Result<Vec<String>, IncidentError> {
+    /// The (record, field) pairs of `c` whose stored value, as given or canonical, is found in the copy's files
+    /// and is that record's alone.
+    fn readable_in_copy(&self, c: &Loaded, copy: &[PathBuf]) -> Result<Vec<(RecordId, String)>, IncidentError> {
         let ids = self.store.record_ids(c.id, usize::MAX)?;
-        let mut needles: Vec<(String, usize)> = Vec::new();
+        // Each distinct value with every (record, field) holding it.
+        let mut owners: HashMap<String, Vec<(RecordId, usize)>> = HashMap::new();
         for chunk in ids.chunks(500) {
             for rec in self.reveal_many(c, chunk)? {
                 for (p, f) in rec.fields.iter().enumerate() {
                     let Some(v) = f.value.as_ref() else { continue };
                     let v = v.expose();
-                    // Very short values (a one-digit room, `M`) would match anywhere and prove nothing.
-                    if v.chars().count() >= 4 {
-                        needles.push((v.to_owned(), p));
-                    }
+                    let mut forms = vec![v.to_owned()];
                     if let Ok(canonical) = crate::normalize::canonical(f.kind, v) {
-                        if canonical.as_str() != v && canonical.as_str().chars().count() >= 4 {
-                            needles.push((canonical.as_str().to_owned(), p));
+                        if canonical.as_str() != v {
+                            forms.push(canonical.as_str().to_owned());
                         }
+                    }
+                    // Short values (a one-digit room, `M`) would match anywhere and prove nothing.
+                    for form in forms.into_iter().filter(|n| n.len() >= crate::scan::MIN_NEEDLE) {
+                        owners.entry(form).or_default().push((rec.id, p));
                     }
                 }
             }
         }
-        let mut found: BTreeSet<usize> = BTreeSet::new();
-        let report = crate::scan::files(copy, needles.iter().map(|(n, _)| n.clone()))
-            .map_err(|e| IncidentError::Scan(e.to_string()))?;
-        // The scan numbers its needles after sorting and de-duplicating them.
-        let mut list: Vec<&(String, usize)> =
-            needles.iter().filter(|(n, _)| n.len() >= crate::scan::MIN_NEEDLE).collect();
-        list.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        list.dedup_by(|a, b| a.0 == b.0);
+        // The scan numbers its needles after sorting them (they are distinct here).
+        let mut needles: Vec<String> = owners.keys().cloned().collect();
+        needles.sort_unstable();
+        let report =
+            crate::scan::files(copy, needles.iter().cloned()).map_err(|e| IncidentError::Scan(e.to_string()))?;
+        let mut found: BTreeSet<(RecordId, usize)> = BTreeSet::new();
+        // A value many people share (a department's name, a common surname and given name) found in the copy
+        // says nothing about whose data it is: only a value held by one record ties a hit to a person.
         for hit in &report.hits {
-            if let Some((_, p)) = list.get(hit.needle) {
-                found.insert(*p);
+            if let Some([holder]) = needles.get(hit.needle).and_then(|n| owners.get(n)).map(Vec::as_slice) {
+                found.insert(*holder);
             }
         }
-        Ok(found.into_iter().filter_map(|p| c.schema.fields.get(p).map(|f| f.name.clone())).collect())
+        Ok(found.into_iter().filter_map(|(r, p)| c.schema.fields.get(p).map(|f| (r, f.name.clone()))).collect())
     }
 
     /// The facts of an incident as the duties and drafts take them, with the analysis behind them
@@ -940,12 +973,7 @@ impl Vault {
         timeline.extend(i.notes.iter().cloned());
         timeline.sort_by_key(|e| e.at);
         let mut principals: BTreeSet<String> = i.scope.principals.clone();
-        let mut exports: BTreeSet<String> = i.scope.exports.clone();
-        for e in &a.timeline {
-            if let Some(x) = e.text.split("export `").nth(1).and_then(|r| r.split('`').next()) {
-                exports.insert(x.to_owned());
-            }
-        }
+        let mut exports = a.exports.clone();
         exports.retain(|x| self.load_export(x).is_ok());
         for x in &exports {
             if let Ok((e, _)) = self.load_export(x) {
@@ -1050,7 +1078,7 @@ impl Vault {
             dispose_within_days: 30,
             canaries: 1,
         };
-        let export = self.request_export(&bound, &spec)?;
+        let export = self.request_export_for(&bound, &spec, Some(&i.id))?;
         let entry = self.incident_entry(
             access,
             &i,
@@ -1061,15 +1089,55 @@ impl Vault {
         Ok(export)
     }
 
+    /// Why a notice list may not be approved: its incident is gone, closed, or the list names someone the
+    /// incident does not concern (re-computed now). `None` for an export that is no notice list.
+    pub(super) fn notice_list_mismatch(&self, e: &Export) -> Option<String> {
+        let id = e.notice_for.as_deref()?;
+        let Ok((i, _)) = self.load_incident(id) else { return Some(format!("the incident `{id}` is gone")) };
+        if i.status == Status::Closed || e.purpose != i.id {
+            return Some("the notice list's incident is closed or not its purpose".to_owned());
+        }
+        match self.analyse(&i) {
+            Ok(a) => {
+                let concerned: BTreeSet<RecordId> = a.subjects.into_iter().collect();
+                if e.spec.records.is_empty() || !e.spec.records.is_subset(&concerned) {
+                    Some("the notice list names people the incident does not concern".to_owned())
+                } else {
+                    None
+                }
+            }
+            Err(err) => Some(format!("the incident's exposure cannot be computed: {err}")),
+        }
+    }
+
     /// Raises a deadline alert for every required duty of every open incident that is due within a day or
-    /// overdue, once per duty and kind (security officers; `kura serve` runs it every few minutes as the
-    /// vault itself). Returns the alerts raised now.
+    /// overdue, once per duty and kind. The vault's own task, not a principal's: it returns no personal data,
+    /// only the alerts raised now (`kura serve` runs it every five minutes, `kura incident deadlines` once).
     pub fn check_incident_deadlines(&self, now: i64) -> Result<Vec<super::alerts::Alert>, IncidentError> {
         let mut raised = Vec::new();
+        let mut failed = 0usize;
+        // One incident that cannot be checked (its copy's files gone, say) does not stop the others.
         for id in self.store.document_ids(KIND)? {
-            let (mut i, sealed) = self.load_incident(&id)?;
+            match self.check_deadlines_of(&id, now) {
+                Ok(mut a) => raised.append(&mut a),
+                Err(e) => {
+                    failed += 1;
+                    tracing::error!(incident = %id, error = %e, "incident deadlines not checked");
+                }
+            }
+        }
+        if failed > 0 && raised.is_empty() {
+            return Err(IncidentError::Invalid(format!("the deadlines of {failed} incident(s) could not be checked")));
+        }
+        Ok(raised)
+    }
+
+    fn check_deadlines_of(&self, id: &str, now: i64) -> Result<Vec<super::alerts::Alert>, IncidentError> {
+        let mut raised = Vec::new();
+        {
+            let (mut i, sealed) = self.load_incident(id)?;
             if i.status == Status::Closed {
-                continue;
+                return Ok(raised);
             }
             // The facts as last computed; an incident nobody has analysed yet is analysed once here, so that
             // its first deadline (the preliminary report) is watched too.

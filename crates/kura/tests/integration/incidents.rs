@@ -35,6 +35,20 @@ struct World {
     fx: crate::support::Fixture,
 }
 
+/// Canary contact points enough for a few exports and honey records.
+fn pools() -> String {
+    let phones: Vec<String> = (0..20).map(|i| format!("\"090-0000-{:04}\"", 5000 + i)).collect();
+    let mut s = format!("phones = [{}]\n\n[email]\ndomains = [\"mail.canary-example.jp\"]\n", phones.join(", "));
+    for i in 0..20 {
+        s.push_str(&format!(
+            "\n[[mail_drop]]\npostal_code = \"100-0005\"\naddress = \"東京都千代田区丸の内1-2-{} 丸の内ビル {}号室\"\n",
+            1 + i,
+            301 + i
+        ));
+    }
+    s
+}
+
 fn canonical(company: &str) -> String {
     kura::normalize::canonical(kura::schema::FieldType::Organisation, company).unwrap().as_str().to_owned()
 }
@@ -45,7 +59,7 @@ fn world() -> World {
     let csv = corporate_csv(200, 88);
     vault.create_collection(&custodian(), kura::schema::builtin(C).unwrap()).unwrap();
     vault.set_alert_rules(&custodian(), "[off_hours]\nenabled = false\n").unwrap();
-    vault.set_canary_pools(&custodian(), crate::exports::POOLS).unwrap();
+    vault.set_canary_pools(&custodian(), &pools()).unwrap();
     let parsed = kura::import::parse("t.csv", &csv, &vault.schema(C).unwrap(), kura::import::Encoding::Auto).unwrap();
     let ids = vault.write(&custodian(), C, parsed.rows, &mut |_| {}).unwrap().ids;
     let people = rows(&csv);
@@ -101,6 +115,10 @@ fn exposure_is_exactly_what_was_read_and_what_could_have_been() {
     // Someone else's reads are out of scope; so are the insider's refused reads of another company.
     w.vault.get(&bystander, C, ys[0], CardView::Masked).unwrap();
     assert!(w.vault.get(&insider, C, ys[1], CardView::Masked).is_err());
+    let investigator = staff(&w.vault, "sec.inv", Role::SecurityOfficer, &[], "INV-1");
+    for id in [xs[6], xs[7]] {
+        w.vault.get(&investigator, C, id, CardView::Masked).unwrap();
+    }
 
     let scope = Scope { collection: C.to_owned(), principals: ["op.insider".to_owned()].into(), ..Scope::default() };
     let id = open(&w.vault, &officer, Scenario::Access, scope);
@@ -109,11 +127,7 @@ fn exposure_is_exactly_what_was_read_and_what_could_have_been() {
     assert_eq!(a.subjects.iter().copied().collect::<BTreeSet<_>>(), want);
     assert_eq!(a.exposure.subjects, 6);
     assert_eq!(a.exposure.by_company, vec![(canonical(&w.x), 6)]);
-    // Every field the operator's reads disclosed, for each of the six; the card number only masked.
-    let card = a.exposure.fields.iter().find(|f| f.name == "card_number");
-    if let Some(card) = card {
-        assert_eq!((card.subjects, card.plain), (6, 0), "cards went out masked");
-    }
+    // Every field the operator's reads disclosed, for each of the six, in the clear.
     let name = a.exposure.fields.iter().find(|f| f.name == "user_name").unwrap();
     assert_eq!((name.subjects, name.plain), (6, 6));
     assert!(a.exposure.fields.iter().all(|f| f.name != "home_address"), "home addresses are for shipping only");
@@ -128,6 +142,33 @@ fn exposure_is_exactly_what_was_read_and_what_could_have_been() {
             assert!(!e.text.contains(&p["user_name"]), "{}", e.text);
         }
     }
+
+    // With the investigator in scope too: eight people, two of them seen masked only.
+    let both = Scope {
+        collection: C.to_owned(),
+        principals: ["op.insider".to_owned(), "sec.inv".to_owned()].into(),
+        ..Scope::default()
+    };
+    let id3 = open(&w.vault, &officer, Scenario::Access, both);
+    let b = w.vault.incident_exposure(&officer, &id3).unwrap();
+    assert_eq!(b.exposure.subjects, 8);
+    let name = b.exposure.fields.iter().find(|f| f.name == "user_name").unwrap();
+    assert_eq!((name.subjects, name.plain), (8, 6), "the investigator saw names masked");
+    // An unknown principal cannot be put in scope (a typo would report nobody).
+    let typo = Scope { collection: C.to_owned(), principals: ["op.insidr".to_owned()].into(), ..Scope::default() };
+    let now = kura::store::now();
+    let refused = w.vault.open_incident(
+        &officer,
+        NewIncident {
+            title: "typo".to_owned(),
+            detected_at: now,
+            learned_at: now,
+            scenario: Scenario::Access,
+            unauthorised_purpose: false,
+            scope: typo,
+        },
+    );
+    assert!(matches!(refused, Err(IncidentError::Invalid(_))));
 
     // A window before the reads: nothing.
     let early = Scope {
@@ -247,6 +288,50 @@ fn an_exported_file_reports_whose_data_left_drafts_versions_and_the_notice_list(
     assert_eq!(file.records, xs.len(), "one line per person concerned");
     let text = String::from_utf8(file.bytes.clone()).unwrap();
     assert_eq!(text.lines().count(), xs.len() + 1 + 1, "people, one canary, the header");
+    // The incident's own notice list is not part of its exposure.
+    let again = w.vault.incident_exposure(&officer, &id).unwrap();
+    assert_eq!(
+        (again.exposure.subjects, again.exposure.could_have_viewed, again.exposure.canaries),
+        (a.exposure.subjects, a.exposure.could_have_viewed, a.exposure.canaries)
+    );
+    // A notice list cannot be made up: not under an invented incident, not by kind alone, and a security
+    // officer approves no ordinary export.
+    let forged = ExportSpec {
+        collection: C.to_owned(),
+        companies: [canonical(&w.y)].into(),
+        departments: BTreeSet::new(),
+        records: Default::default(),
+        fields: vec!["user_name".to_owned(), "email".to_owned()],
+        format: Format::CsvUtf8,
+        recipient: "x".to_owned(),
+        expires_at: kura::store::now() + 3_600,
+        max_downloads: 1,
+        dispose_within_days: 7,
+        canaries: 1,
+    };
+    let fake = officer.clone().with_purpose("INC-FAKE").unwrap().with_kind("incident-notice").unwrap();
+    assert!(w.vault.request_export(&fake, &forged).is_err());
+    let lead_y = staff(&w.vault, "lead.y", Role::Supervisor, &[&w.y], "MAIL-2");
+    let lead_y_notice = lead_y.clone().with_kind("incident-notice").unwrap();
+    assert!(w.vault.request_export(&lead_y_notice, &forged).is_err());
+    let ordinary = w.vault.request_export(&lead_y, &forged).unwrap();
+    assert!(w.vault.decide_export(&officer2, &ordinary.id, true, "").is_err(), "officers approve notice lists only");
+
+    // Notes and statements are sealed: their text is nowhere in the log.
+    w.vault.note_incident(&officer, &id, kura::store::now(), "電話で山田さんが漏えいを申告").unwrap();
+    let log = w.vault.audit_log().store();
+    let all: Vec<kura::audit::Entry> = log
+        .entries(0, log.size().unwrap())
+        .unwrap()
+        .into_iter()
+        .map(|(_, d)| kura::audit::Entry::from_leaf(&d).unwrap())
+        .collect();
+    for e in &all {
+        let text = format!("{} {} {:?}", e.detail, e.purpose, e.fields);
+        assert!(!text.contains("山田さん") && !text.contains("委託先担当者"), "{text}");
+    }
+    assert!(all.iter().any(|e| e.detail.ends_with("timeline note added")));
+
     // Home addresses and cards never go on a notice list.
     let bad = vec!["user_name".to_owned(), "home_address".to_owned()];
     assert!(w.vault.request_notice_list(&officer, &id, bad, Format::CsvUtf8, "x").is_err());
@@ -269,19 +354,35 @@ fn a_stolen_database_exposes_nothing_readable_and_counts_its_honey() {
     assert!(drafts.assessment.exempt.is_some(), "encrypted, keys kept apart");
     assert!(!drafts.assessment.duty(Step::AppiPreliminary).unwrap().required);
 
-    // Control: a plaintext copy lying next to the database (an old CSV dump) is found, field by field.
+    // Control: a plaintext dump of ten people lying next to the database is found, person by person.
+    let text = String::from_utf8(corporate_csv(200, 88)).unwrap();
+    let ten: String = text.lines().take(11).map(|l| format!("{l}\n")).collect();
     let dump = w.fx.dir.path().join("old-dump.csv");
-    std::fs::write(&dump, corporate_csv(200, 88)).unwrap();
-    let mut with_dump = copy;
+    std::fs::write(&dump, ten).unwrap();
+    let mut with_dump = copy.clone();
     with_dump.push(dump);
     let scope = Scope { collection: C.to_owned(), copy: with_dump, ..Scope::default() };
     let id = open(&w.vault, &officer, Scenario::StolenDatabase { keys_separate: true }, scope);
     let a = w.vault.incident_exposure(&officer, &id).unwrap();
-    assert!(a.exposure.readable_without_keys.contains(&"user_name".to_owned()), "{:?}", a.exposure);
-    assert_eq!(a.exposure.subjects, w.ids.len() as u64);
+    let first_ten: BTreeSet<RecordId> = w.ids[..10].iter().copied().collect();
+    assert_eq!(a.by_field["mobile"], first_ten, "exactly the dumped people's phones");
+    assert_eq!(a.by_field["email"], first_ten);
+    assert_eq!(a.exposure.subjects, 10, "{:?}", a.by_field.iter().map(|(f, s)| (f, s.len())).collect::<Vec<_>>());
+    assert!(!a.by_field.contains_key("company"), "a company name exposes nobody on its own");
     let drafts = w.vault.draft_incident_reports(&officer, &id, false).unwrap();
     assert!(drafts.assessment.exempt.is_none());
-    assert!(drafts.assessment.duty(Step::AppiPreliminary).unwrap().required, "more than 1,000? no: 不正の目的");
+    assert!(drafts.assessment.duty(Step::AppiPreliminary).unwrap().required, "不正の目的");
+
+    // The keys taken with the copy: everyone, every field.
+    let scope = Scope { collection: C.to_owned(), copy, ..Scope::default() };
+    let id = open(&w.vault, &officer, Scenario::StolenDatabase { keys_separate: false }, scope);
+    let a = w.vault.incident_exposure(&officer, &id).unwrap();
+    assert_eq!(a.exposure.subjects, w.ids.len() as u64);
+    assert_eq!(a.exposure.honey, 3);
+    assert!(a.by_field["home_address"].len() > 10 && a.by_field["user_name"].len() == w.ids.len());
+    let drafts = w.vault.draft_incident_reports(&officer, &id, false).unwrap();
+    assert!(drafts.assessment.exempt.is_none(), "no exemption when the keys went too");
+    assert!(drafts.assessment.duty(Step::AppiPreliminary).unwrap().required);
 }
 
 #[test]

@@ -945,6 +945,9 @@ pub enum BenchPart {
     Registry,
     /// The service desk: order-bound reads against the plain policy path; the report over 1,000,000 orders.
     Desk,
+    /// Incident response: an incident's exact exposure (log walk, policy, a stolen copy scanned) against a
+    /// plain scan of the log.
+    Incident,
 }
 
 #[derive(Debug, Args)]

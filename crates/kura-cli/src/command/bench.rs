@@ -137,6 +137,9 @@ pub fn run(g: &Global, a: &BenchArgs) -> Result<()> {
     if matches!(a.part, crate::cli::BenchPart::All | crate::cli::BenchPart::Desk) {
         super::bench_desk::run(a)?;
     }
+    if matches!(a.part, crate::cli::BenchPart::All | crate::cli::BenchPart::Incident) {
+        super::bench_incident::run(a)?;
+    }
     Ok(())
 }
 

@@ -6,6 +6,7 @@ mod bench;
 mod bench_desk;
 mod bench_export;
 mod bench_http;
+mod bench_incident;
 mod bench_log;
 mod bench_trace;
 mod collection;

@@ -5,7 +5,10 @@
 //! resource, so that even a value that slipped through escaping could not run or call home. All text is
 //! escaped (`&`, `<`, `>`, `"`, `'`).
 
+// Escaping as for the desk's SVG charts: `&`, `<`, `>`, `"`, `'` as references, stray control characters
+// replaced.
 use super::{fill_label, Block, Document, Inline};
+use crate::desk::report::escape;
 
 /// Screen and print: A4 with 20 mm margins, a readable measure on screen, tables with borders, blanks
 /// highlighted and outlined (the outline survives printing in black and white).
@@ -96,25 +99,6 @@ fn inline(line: &[Inline], ja: bool) -> String {
         }
     }
     out.replace("\r\n", "\n").replace('\r', "\n").replace('\n', "<br>\n")
-}
-
-/// `text` with `&`, `<`, `>`, `"` and `'` as character references, and control characters other than line
-/// breaks as spaces (HTML does not allow them).
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\n' | '\r' => out.push(c),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -5,9 +5,9 @@
 //! resource, so that even a value that slipped through escaping could not run or call home. All text is
 //! escaped (`&`, `<`, `>`, `"`, `'`).
 
+use super::{fill_label, Block, Document, Inline};
 // Escaping as for the desk's SVG charts: `&`, `<`, `>`, `"`, `'` as references, stray control characters
 // replaced.
-use super::{fill_label, Block, Document, Inline};
 use crate::desk::report::escape;
 
 /// Screen and print: A4 with 20 mm margins, a readable measure on screen, tables with borders, blanks

@@ -169,16 +169,16 @@ pub enum IncidentStatusArg {
 /// `2026-11-28T01:00:00Z`) or `YYYY-MM-DD HH:MM` in Japan time.
 #[derive(Debug, Subcommand)]
 pub enum IncidentCmd {
-    /// Open an incident: its scope (collection, principals, exports, a time window, or the files of a stolen
+    /// Open an incident: its scope (collections, principals, exports, a time window, or the files of a stolen
     /// copy of the database) and when it was detected and learned of (the start of every deadline). Prints the
     /// id.
     ///
     /// Without --scenario: `stolen-database` if --copy or --keys-separate is given, `export` if --export is,
     /// else `access`. A stolen database without --copy is taken to be this vault's own directory.
     Open {
-        /// The collection whose people are concerned.
-        #[arg(long)]
-        collection: String,
+        /// A collection whose people are concerned. Repeatable (a stolen database usually holds them all).
+        #[arg(long = "collection", required = true)]
+        collections: Vec<String>,
         /// A short title, without personal data.
         #[arg(long)]
         title: String,
@@ -323,6 +323,9 @@ pub enum IncidentCmd {
     NoticeList {
         /// The incident id.
         id: String,
+        /// The collection of the people to notify (needed when the incident concerns more than one).
+        #[arg(long)]
+        collection: Option<String>,
         /// A field to export, in output order (personal or internal fields only). Repeatable.
         #[arg(long = "field", required = true)]
         fields: Vec<String>,

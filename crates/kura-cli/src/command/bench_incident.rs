@@ -112,7 +112,11 @@ fn run_in(a: &BenchArgs, dir: &std::path::Path) -> Result<()> {
     };
     let access = open(
         Scenario::Access,
-        Scope { collection: COLLECTION.to_owned(), principals: ["op.insider".to_owned()].into(), ..Scope::default() },
+        Scope {
+            collections: [COLLECTION.to_owned()].into(),
+            principals: ["op.insider".to_owned()].into(),
+            ..Scope::default()
+        },
     )?;
     let t = Instant::now();
     let exposure = vault.incident_exposure(&sec, &access.id)?;
@@ -122,7 +126,7 @@ fn run_in(a: &BenchArgs, dir: &std::path::Path) -> Result<()> {
     let copy = kura::scan::walk(&dir.join("vault"))?;
     let stolen = open(
         Scenario::StolenDatabase { keys_separate: true },
-        Scope { collection: COLLECTION.to_owned(), copy: copy.clone(), ..Scope::default() },
+        Scope { collections: [COLLECTION.to_owned()].into(), copy: copy.clone(), ..Scope::default() },
     )?;
     let t = Instant::now();
     let copied = vault.incident_exposure(&sec, &stolen.id)?;

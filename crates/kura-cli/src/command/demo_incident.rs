@@ -59,7 +59,11 @@ pub fn story(vault: &Vault, dir: &Path, cast: &Cast<'_>, leak: &Leak, n: u32) ->
             learned_at: leak.traced_at,
             scenario: Scenario::Export,
             unauthorised_purpose: true,
-            scope: Scope { collection: C.to_owned(), exports: [leak.export.clone()].into(), ..Scope::default() },
+            scope: Scope {
+                collections: [C.to_owned()].into(),
+                exports: [leak.export.clone()].into(),
+                ..Scope::default()
+            },
         },
     )?;
     let analysis = vault.incident_exposure(&officer, &incident.id)?;
@@ -109,7 +113,7 @@ pub fn story(vault: &Vault, dir: &Path, cast: &Cast<'_>, leak: &Leak, n: u32) ->
         blanks
     );
     let fields = vec!["user_name".to_owned(), "email".to_owned(), "company".to_owned()];
-    let list = vault.request_notice_list(&officer, &incident.id, fields, Format::CsvUtf8, "notice mailing")?;
+    let list = vault.request_notice_list(&officer, &incident.id, C, fields, Format::CsvUtf8, "notice mailing")?;
     let approver = vault
         .access(&second.name, "DEMO-0050 incident response", "demo")?
         .with_purpose(&incident.id)?
@@ -133,7 +137,11 @@ pub fn story(vault: &Vault, dir: &Path, cast: &Cast<'_>, leak: &Leak, n: u32) ->
             learned_at: leak.traced_at,
             scenario: Scenario::Access,
             unauthorised_purpose: true,
-            scope: Scope { collection: C.to_owned(), principals: [leak.portal.clone()].into(), ..Scope::default() },
+            scope: Scope {
+                collections: [C.to_owned()].into(),
+                principals: [leak.portal.clone()].into(),
+                ..Scope::default()
+            },
         },
     )?;
     let stolen = vault.incident_exposure(&officer, &token.id)?;
@@ -161,7 +169,7 @@ pub fn story(vault: &Vault, dir: &Path, cast: &Cast<'_>, leak: &Leak, n: u32) ->
             learned_at: leak.traced_at,
             scenario: Scenario::StolenDatabase { keys_separate: true },
             unauthorised_purpose: true,
-            scope: Scope { collection: C.to_owned(), copy: cast.copy.to_vec(), ..Scope::default() },
+            scope: Scope { collections: [C.to_owned()].into(), copy: cast.copy.to_vec(), ..Scope::default() },
         },
     )?;
     let drafts = vault.draft_incident_reports(&officer, &copy.id, false)?;

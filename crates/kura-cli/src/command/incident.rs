@@ -29,7 +29,7 @@ const JST: i64 = 9 * HOUR;
 pub fn run(g: &Global, c: IncidentCmd) -> Result<()> {
     match c {
         IncidentCmd::Open {
-            collection,
+            collections,
             title,
             principals,
             exports,
@@ -84,7 +84,7 @@ pub fn run(g: &Global, c: IncidentCmd) -> Result<()> {
                 },
                 unauthorised_purpose: unauthorised,
                 scope: Scope {
-                    collection,
+                    collections: collections.into_iter().collect(),
                     window,
                     principals: principals.into_iter().collect(),
                     exports: exports.into_iter().collect(),
@@ -209,7 +209,7 @@ pub fn run(g: &Global, c: IncidentCmd) -> Result<()> {
         IncidentCmd::Report { id, out, is_final, format, font, purpose } => {
             report(g, &id, &out, is_final, &format, font, &purpose)
         }
-        IncidentCmd::NoticeList { id, fields, format, recipient } => {
+        IncidentCmd::NoticeList { id, collection, fields, format, recipient } => {
             let format = match format {
                 NoticeFormatArg::CsvUtf8 => Format::CsvUtf8,
                 NoticeFormatArg::CsvShiftJis => Format::CsvShiftJis,
@@ -217,7 +217,17 @@ pub fn run(g: &Global, c: IncidentCmd) -> Result<()> {
             };
             // The request is bound to the incident's id as purpose and to the notice kind, whatever the session.
             let s = open::open_for(g, &id, NOTICE_KIND)?;
-            let e = s.vault.request_notice_list(&s.access, &id, fields, format, &recipient)?;
+            let collection = match collection {
+                Some(c) => c,
+                None => {
+                    let i = s.vault.incident(&s.access, &id)?;
+                    match i.scope.collections.iter().collect::<Vec<_>>().as_slice() {
+                        [only] => (*only).clone(),
+                        _ => bail!("incident {id} concerns several collections; name one with --collection"),
+                    }
+                }
+            };
+            let e = s.vault.request_notice_list(&s.access, &id, &collection, fields, format, &recipient)?;
             println!("{}", e.id);
             eprintln!(
                 "notice list of the people concerned requested as export {x} (purpose {id}, kind {NOTICE_KIND}).\n\
@@ -501,7 +511,7 @@ fn show(i: &Incident) {
     println!("learned:    {}  (every deadline runs from here)", jst(i.learned_at));
     println!("opened:     {} by {}", jst(i.opened_at), i.opened_by);
     println!("scope:");
-    println!("  collection: {}", i.scope.collection);
+    println!("  collections: {}", join(&i.scope.collections));
     if let Some((from, to)) = i.scope.window {
         println!("  window:     {} – {}", jst(from), jst(to));
     } else {

@@ -103,9 +103,9 @@ pub struct NewIncidentIn {
     /// A short title (1 to 200 characters; no personal data).
     #[schema(min_length = 1, max_length = 200)]
     pub title: String,
-    /// The collection whose people are concerned.
-    #[schema(min_length = 1)]
-    pub collection: String,
+    /// The collections whose people are concerned (at least one).
+    #[schema(min_items = 1, max_items = 100)]
+    pub collections: Vec<String>,
     /// When it was detected (Unix seconds).
     pub detected_at: i64,
     /// When the organisation learned of it (Unix seconds): the start of every deadline.
@@ -320,8 +320,8 @@ pub struct IncidentOut {
     pub keys_separate: Option<bool>,
     /// Whether it was done with an unauthorised purpose.
     pub unauthorised_purpose: bool,
-    /// The collection whose people are concerned.
-    pub collection: String,
+    /// The collections whose people are concerned.
+    pub collections: Vec<String>,
     /// The time window in scope.
     pub window: Option<Window>,
     /// The principals in scope.
@@ -368,7 +368,7 @@ impl From<Incident> for IncidentOut {
             scenario,
             keys_separate,
             unauthorised_purpose: i.unauthorised_purpose,
-            collection: i.scope.collection,
+            collections: i.scope.collections.into_iter().collect(),
             window: i.scope.window.map(|(from, to)| Window { from, to }),
             principals: i.scope.principals.into_iter().collect(),
             exports: i.scope.exports.into_iter().collect(),
@@ -636,6 +636,9 @@ impl DraftsOut {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoticeListIn {
+    /// The collection of the people to notify; needed when the incident concerns more than one.
+    #[serde(default)]
+    pub collection: Option<String>,
     /// The contact fields to export, in output order.
     #[schema(min_items = 1)]
     pub fields: Vec<String>,
@@ -716,7 +719,7 @@ async fn open(
             scenario,
             unauthorised_purpose: body.unauthorised_purpose,
             scope: Scope {
-                collection: body.collection,
+                collections: body.collections.into_iter().collect(),
                 window: body.window.map(|w| (w.from, w.to)),
                 principals: body.principals.into_iter().collect(),
                 exports: body.exports.into_iter().collect(),
@@ -977,7 +980,18 @@ async fn notice_list(
     let format = super::exports::format(&body.format)?;
     let export = blocking(move || {
         let a = access(&s.vault, &caller, &purpose)?;
-        Ok(s.vault.request_notice_list(&a, &id, body.fields, format, &body.recipient)?)
+        let collection = match body.collection {
+            Some(c) => c,
+            None => {
+                let i = s.vault.incident(&a, &id)?;
+                let mut all = i.scope.collections.into_iter();
+                match (all.next(), all.next()) {
+                    (Some(only), None) => only,
+                    _ => return Err(invalid("the incident concerns several collections: name one in `collection`")),
+                }
+            }
+        };
+        Ok(s.vault.request_notice_list(&a, &id, &collection, body.fields, format, &body.recipient)?)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(export.into())))

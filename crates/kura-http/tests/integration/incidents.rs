@@ -55,7 +55,7 @@ async fn an_export_incident_from_exposure_to_final_report_and_notice_list() {
     let now = kura::store::now();
 
     let open = json!({
-        "title": "Customer list found on a file-sharing site", "collection": C,
+        "title": "Customer list found on a file-sharing site", "collections": [C],
         "detected_at": now - 3_600, "learned_at": now - 1_800, "scenario": "export",
         "unauthorised_purpose": true, "exports": [export]
     });
@@ -171,7 +171,7 @@ async fn incidents_refuse_operators_unknown_ids_and_bad_bodies_without_echo() {
     let officer = w.session(&app, "sec.officer", Role::SecurityOfficer).await;
     let operator = w.service("desk", Role::Operator, &[w.company(w.a)], &["records:read", "audit:read"]);
     let now = kura::store::now();
-    let valid = json!({"title": "Lost laptop", "collection": C, "detected_at": now, "learned_at": now,
+    let valid = json!({"title": "Lost laptop", "collections": [C], "detected_at": now, "learned_at": now,
                        "scenario": "access", "principals": ["desk"]});
 
     // An operator: refused, and logged, before anything else.
@@ -263,7 +263,7 @@ async fn overdue_deadlines_reach_the_alert_webhook() {
     // Learned of 70 days ago, preliminary report drafted: the final report (60 days, for an unauthorised
     // purpose) is overdue.
     let now = kura::store::now();
-    let open = json!({"title": "Old leak", "collection": C, "detected_at": now - 71 * DAY,
+    let open = json!({"title": "Old leak", "collections": [C], "detected_at": now - 71 * DAY,
                       "learned_at": now - 70 * DAY, "scenario": "export", "unauthorised_purpose": true,
                       "exports": [export]});
     let r = req("POST", "/v1/incidents").token(&officer).purpose("SEC-1").json(open).send(&app).await;

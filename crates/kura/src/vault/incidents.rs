@@ -109,8 +109,8 @@ impl From<super::AccessError> for IncidentError {
 /// What an incident covers.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scope {
-    /// The collection whose people are concerned.
-    pub collection: String,
+    /// The collections whose people are concerned (at least one; a stolen database usually holds all).
+    pub collections: BTreeSet<String>,
     /// The time window (seconds since the epoch, both ends included), if any.
     pub window: Option<(i64, i64)>,
     /// The principals whose accesses are in scope.
@@ -263,6 +263,8 @@ pub struct Analysis {
     pub honey: Vec<RecordId>,
     /// The exports in scope and those whose files the entries in scope made.
     pub exports: BTreeSet<String>,
+    /// The data subjects per collection.
+    pub by_collection: BTreeMap<String, Vec<RecordId>>,
 }
 
 /// Report drafts of one version.
@@ -348,9 +350,12 @@ fn digest(bytes: &[u8]) -> String {
 
 impl Vault {
     fn incident_entry(&self, access: &Access, i: &Incident, outcome: Outcome, detail: String) -> Entry {
-        let mut e = self.entry(access, Action::Incident, Some(&i.scope.collection), outcome);
-        if let Ok(c) = self.collection(&i.scope.collection) {
-            e.subjects.push(c.committer.commit_tag("incident", &i.id));
+        let first = i.scope.collections.iter().next().map(String::as_str);
+        let mut e = self.entry(access, Action::Incident, first, outcome);
+        for name in &i.scope.collections {
+            if let Ok(c) = self.collection(name) {
+                e.subjects.push(c.committer.commit_tag("incident", &i.id));
+            }
         }
         e.detail = format!("incident {}: {detail}", i.id);
         e
@@ -404,7 +409,12 @@ impl Vault {
                 return Err(IncidentError::Invalid("the window ends before it starts".to_owned()));
             }
         }
-        self.collection(&new.scope.collection)?;
+        if new.scope.collections.is_empty() {
+            return Err(IncidentError::Invalid("an incident concerns at least one collection".to_owned()));
+        }
+        for name in &new.scope.collections {
+            self.collection(name)?;
+        }
         for p in &new.scope.principals {
             if !super::reference_ok(p) || self.principal(p).is_err() {
                 return Err(IncidentError::Invalid(format!("no principal `{p}` to put in scope")));
@@ -580,10 +590,72 @@ impl Vault {
         Ok(analysis)
     }
 
+    /// The analysis of every collection in scope, merged. With more than one collection, field names are
+    /// qualified by their collection (`consumer-wireless.card_number`).
     fn analyse(&self, i: &Incident) -> Result<Analysis, IncidentError> {
-        let c = self.collection(&i.scope.collection)?;
+        let qualify = i.scope.collections.len() > 1;
+        let mut parts = Vec::new();
+        for name in &i.scope.collections {
+            parts.push((name.clone(), self.analyse_in(i, name, qualify)?));
+        }
+        let mut merged = Analysis {
+            exposure: Exposure::default(),
+            subjects: Vec::new(),
+            could_have_viewed: Vec::new(),
+            by_field: BTreeMap::new(),
+            timeline: Vec::new(),
+            honey: Vec::new(),
+            exports: BTreeSet::new(),
+            by_collection: BTreeMap::new(),
+        };
+        let mut by_company: BTreeMap<String, u64> = BTreeMap::new();
+        let mut by_class: BTreeMap<u8, (Classification, u64)> = BTreeMap::new();
+        let mut seen_events: HashSet<(i64, String)> = HashSet::new();
+        let mut eu = 0u64;
+        for (name, a) in parts {
+            let x = a.exposure;
+            merged.exposure.subjects += x.subjects;
+            merged.exposure.could_have_viewed += x.could_have_viewed;
+            for (company, n) in x.by_company {
+                *by_company.entry(company).or_default() += n;
+            }
+            for (class, n) in x.by_class {
+                by_class.entry(class_rank(class)).or_insert((class, 0)).1 += n;
+            }
+            merged.exposure.fields.extend(x.fields);
+            eu += x.eu_subjects;
+            merged.exposure.readable_without_keys.extend(x.readable_without_keys);
+            merged.exposure.honey += x.honey;
+            merged.exposure.canaries += x.canaries;
+            merged.by_collection.insert(name, a.subjects.clone());
+            merged.subjects.extend(a.subjects);
+            merged.could_have_viewed.extend(a.could_have_viewed);
+            merged.by_field.extend(a.by_field);
+            // Events not tied to one collection (alerts, an export's history) come once.
+            merged.timeline.extend(a.timeline.into_iter().filter(|e| seen_events.insert((e.at, e.text.clone()))));
+            merged.honey.extend(a.honey);
+            merged.exports.extend(a.exports);
+        }
+        let mut by_company: Vec<(String, u64)> = by_company.into_iter().collect();
+        by_company.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        merged.exposure.by_company = by_company;
+        merged.exposure.by_class = by_class.into_values().collect();
+        merged.exposure.eu_subjects = i.eu_subjects.unwrap_or(eu);
+        if matches!(i.scenario, Scenario::StolenDatabase { .. }) {
+            // Every canary the organisation registered is in the copy, whichever collection it imitates.
+            merged.exposure.canaries = self.canary_registry().map(|r| r.len() as u64).unwrap_or(0);
+        }
+        merged.subjects.sort();
+        merged.could_have_viewed.sort();
+        merged.timeline.sort_by_key(|e| e.at);
+        Ok(merged)
+    }
+
+    fn analyse_in(&self, i: &Incident, collection: &str, qualify: bool) -> Result<Analysis, IncidentError> {
+        let c = self.collection(collection)?;
+        let label = |name: &str| if qualify { format!("{collection}.{name}") } else { name.to_owned() };
         let ids = self.store.record_ids(c.id, usize::MAX)?;
-        let honey_ids = self.honey_records(&i.scope.collection)?;
+        let honey_ids = self.honey_records(collection)?;
         let by_commitment: HashMap<String, RecordId> = ids.iter().map(|r| (c.committer.commit(*r), *r)).collect();
         let real: Vec<RecordId> = ids.iter().copied().filter(|r| !honey_ids.contains(r)).collect();
         let mut timeline = Vec::new();
@@ -605,20 +677,21 @@ impl Vault {
                 let personal =
                     |f: &str| c.schema.field(f).is_some_and(|d| d.classification != Classification::Internal);
                 for (r, f) in readable.into_iter().filter(|(_, f)| personal(f)) {
-                    exposed.entry(r).or_default().insert(f.clone(), true);
-                    fields.insert(f);
+                    fields.insert(label(&f));
+                    exposed.entry(r).or_default().insert(f, true);
                 }
                 timeline.push(Event {
                     at: i.detected_at,
                     source: Source::Log,
                     text: if keys_separate {
                         format!(
-                            "copy of the database scanned ({} files): {} fields readable without the keys",
+                            "copy of the database scanned ({} files): {} fields of `{collection}` readable without \
+                             the keys",
                             i.scope.copy.len(),
                             fields.len()
                         )
                     } else {
-                        "the keys were taken with the copy: every field of every record is readable".to_owned()
+                        format!("the keys were taken with the copy: every field of every record of `{collection}` is readable")
                     },
                 });
                 (real.clone(), Some(fields.into_iter().collect::<Vec<_>>()))
@@ -657,9 +730,9 @@ impl Vault {
             }
             subjects.push(*r);
             for (f, clear) in fields {
-                by_field.entry(f.clone()).or_default().insert(*r);
+                by_field.entry(label(f)).or_default().insert(*r);
                 if *clear {
-                    *plain.entry(f.clone()).or_default() += 1;
+                    *plain.entry(label(f)).or_default() += 1;
                 }
             }
         }
@@ -698,18 +771,20 @@ impl Vault {
         let mut by_class: BTreeMap<u8, (Classification, BTreeSet<RecordId>)> = BTreeMap::new();
         let mut fields = Vec::new();
         for f in &c.schema.fields {
-            let Some(set) = by_field.get(&f.name) else { continue };
+            let name = label(&f.name);
+            let Some(set) = by_field.get(&name) else { continue };
             let class = by_class.entry(class_rank(f.classification)).or_insert((f.classification, BTreeSet::new()));
             class.1.extend(set.iter().copied());
             fields.push(FieldExposure {
-                name: f.name.clone(),
+                name: name.clone(),
                 classification: f.classification,
                 subjects: set.len() as u64,
-                plain: plain.get(&f.name).copied().unwrap_or(0),
+                plain: plain.get(&name).copied().unwrap_or(0),
             });
         }
+        // The canaries of this collection's exports in scope (a stolen copy's are counted once, when merged).
         let canaries: u64 = match stolen {
-            Some(_) => self.canary_registry().map(|r| r.len() as u64).unwrap_or(0),
+            Some(_) => 0,
             None => i
                 .scope
                 .exports
@@ -718,6 +793,7 @@ impl Vault {
                 .collect::<BTreeSet<_>>()
                 .into_iter()
                 .filter_map(|x| self.load_export(x).ok())
+                .filter(|(e, _)| e.spec.collection == collection)
                 .map(|(e, _)| e.canaries.len() as u64)
                 .sum(),
         };
@@ -737,8 +813,24 @@ impl Vault {
             canaries,
         };
         timeline.sort_by_key(|e| e.at);
-        let exports: BTreeSet<String> = i.scope.exports.iter().chain(&exports_seen).cloned().collect();
-        Ok(Analysis { exposure, subjects, could_have_viewed: could, by_field, timeline, honey, exports })
+        let exports: BTreeSet<String> = i
+            .scope
+            .exports
+            .iter()
+            .chain(&exports_seen)
+            .filter(|x| self.load_export(x).is_ok_and(|(e, _)| e.spec.collection == collection))
+            .cloned()
+            .collect();
+        Ok(Analysis {
+            exposure,
+            subjects,
+            could_have_viewed: could,
+            by_field,
+            timeline,
+            honey,
+            exports,
+            by_collection: BTreeMap::new(),
+        })
     }
 
     /// Walks the log for the entries in scope: what they disclosed, and the timeline.
@@ -844,6 +936,7 @@ impl Vault {
                 }
             }
         }
+        let place = if i.scope.collections.len() > 1 { format!(" in `{}`", c.schema.name) } else { String::new() };
         for (who, Activity { first, last, entries, people, first_seq: s0, last_seq: s1 }) in activity {
             if entries == 0 {
                 continue;
@@ -852,7 +945,7 @@ impl Vault {
                 at: first,
                 source: Source::Log,
                 text: format!(
-                    "{who}: first of {entries} disclosures in scope (log #{s0}–#{s1}), {} people in all",
+                    "{who}: first of {entries} disclosures in scope{place} (log #{s0}–#{s1}), {} people in all",
                     people.len()
                 ),
             });
@@ -1039,7 +1132,8 @@ impl Vault {
         Ok(Drafts { facts, assessment, documents })
     }
 
-    /// Requests the notice list — the contact fields `fields` of every data subject of the incident — as a
+    /// Requests the notice list — the contact fields `fields` of every data subject of the incident in
+    /// `collection` — as a
     /// governed export (security officers; the purpose is the incident id, kind [`NOTICE_KIND`]): fingerprinted,
     /// with canaries, approved by a second security officer or a supervisor, downloaded once, disposal
     /// attested. Logged.
@@ -1047,14 +1141,21 @@ impl Vault {
         &self,
         access: &Access,
         id: &str,
+        collection: &str,
         fields: Vec<String>,
         format: super::exports::Format,
         recipient: &str,
     ) -> Result<Export, IncidentError> {
         let analysis = self.incident_exposure(access, id)?;
         let (i, _) = self.load_incident(id)?;
-        if analysis.subjects.is_empty() {
-            return Err(IncidentError::Invalid("the incident concerns nobody; there is no one to notify".to_owned()));
+        if !i.scope.collections.contains(collection) {
+            return Err(IncidentError::Invalid(format!("the incident does not concern `{collection}`")));
+        }
+        let people = analysis.by_collection.get(collection).cloned().unwrap_or_default();
+        if people.is_empty() {
+            return Err(IncidentError::Invalid(format!(
+                "the incident concerns nobody in `{collection}`; there is no one to notify"
+            )));
         }
         let companies: BTreeSet<String> = analysis
             .exposure
@@ -1066,10 +1167,10 @@ impl Vault {
             .collect();
         let bound = access.clone().with_purpose(&i.id)?.with_kind(NOTICE_KIND)?;
         let spec = ExportSpec {
-            collection: i.scope.collection.clone(),
+            collection: collection.to_owned(),
             companies,
             departments: BTreeSet::new(),
-            records: analysis.subjects.iter().copied().collect(),
+            records: people.iter().copied().collect(),
             fields,
             format,
             recipient: recipient.to_owned(),
@@ -1083,7 +1184,7 @@ impl Vault {
             access,
             &i,
             Outcome::Allow,
-            format!("notice list of {} people requested as export `{}`", analysis.subjects.len(), export.id),
+            format!("notice list of {} people requested as export `{}`", people.len(), export.id),
         );
         self.log(vec![entry])?;
         Ok(export)

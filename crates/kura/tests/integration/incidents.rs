@@ -120,7 +120,8 @@ fn exposure_is_exactly_what_was_read_and_what_could_have_been() {
         w.vault.get(&investigator, C, id, CardView::Masked).unwrap();
     }
 
-    let scope = Scope { collection: C.to_owned(), principals: ["op.insider".to_owned()].into(), ..Scope::default() };
+    let scope =
+        Scope { collections: [C.to_owned()].into(), principals: ["op.insider".to_owned()].into(), ..Scope::default() };
     let id = open(&w.vault, &officer, Scenario::Access, scope);
     let a = w.vault.incident_exposure(&officer, &id).unwrap();
     let want: BTreeSet<RecordId> = xs[..6].iter().copied().collect();
@@ -145,7 +146,7 @@ fn exposure_is_exactly_what_was_read_and_what_could_have_been() {
 
     // With the investigator in scope too: eight people, two of them seen masked only.
     let both = Scope {
-        collection: C.to_owned(),
+        collections: [C.to_owned()].into(),
         principals: ["op.insider".to_owned(), "sec.inv".to_owned()].into(),
         ..Scope::default()
     };
@@ -155,7 +156,8 @@ fn exposure_is_exactly_what_was_read_and_what_could_have_been() {
     let name = b.exposure.fields.iter().find(|f| f.name == "user_name").unwrap();
     assert_eq!((name.subjects, name.plain), (8, 6), "the investigator saw names masked");
     // An unknown principal cannot be put in scope (a typo would report nobody).
-    let typo = Scope { collection: C.to_owned(), principals: ["op.insidr".to_owned()].into(), ..Scope::default() };
+    let typo =
+        Scope { collections: [C.to_owned()].into(), principals: ["op.insidr".to_owned()].into(), ..Scope::default() };
     let now = kura::store::now();
     let refused = w.vault.open_incident(
         &officer,
@@ -172,7 +174,7 @@ fn exposure_is_exactly_what_was_read_and_what_could_have_been() {
 
     // A window before the reads: nothing.
     let early = Scope {
-        collection: C.to_owned(),
+        collections: [C.to_owned()].into(),
         principals: ["op.insider".to_owned()].into(),
         window: Some((1, 2)),
         ..Scope::default()
@@ -191,7 +193,7 @@ fn exposure_is_exactly_what_was_read_and_what_could_have_been() {
                 learned_at: 1,
                 scenario: Scenario::Access,
                 unauthorised_purpose: false,
-                scope: Scope { collection: C.to_owned(), ..Scope::default() },
+                scope: Scope { collections: [C.to_owned()].into(), ..Scope::default() },
             }
         ),
         Err(IncidentError::Denied(_))
@@ -228,7 +230,7 @@ fn an_exported_file_reports_whose_data_left_drafts_versions_and_the_notice_list(
     let (export, _lead) = export_of(&w, &w.x);
     let xs = w.of(&w.x);
 
-    let scope = Scope { collection: C.to_owned(), exports: [export.clone()].into(), ..Scope::default() };
+    let scope = Scope { collections: [C.to_owned()].into(), exports: [export.clone()].into(), ..Scope::default() };
     let id = open(&w.vault, &officer, Scenario::Export, scope);
     let a = w.vault.incident_exposure(&officer, &id).unwrap();
     assert_eq!(a.subjects.iter().copied().collect::<BTreeSet<_>>(), xs.iter().copied().collect());
@@ -278,7 +280,8 @@ fn an_exported_file_reports_whose_data_left_drafts_versions_and_the_notice_list(
 
     // The notice list: the exposed people's contact fields as a governed export, four eyes, once.
     let fields = vec!["user_name".to_owned(), "email".to_owned()];
-    let list = w.vault.request_notice_list(&officer, &id, fields.clone(), Format::CsvUtf8, "notice mailing").unwrap();
+    let list =
+        w.vault.request_notice_list(&officer, &id, C, fields.clone(), Format::CsvUtf8, "notice mailing").unwrap();
     assert_eq!(list.purpose, id);
     assert!(w.vault.decide_export(&officer, &list.id, true, "").is_err(), "four eyes");
     let approver = officer2.clone().with_purpose(&id).unwrap().with_kind("incident-notice").unwrap();
@@ -334,7 +337,7 @@ fn an_exported_file_reports_whose_data_left_drafts_versions_and_the_notice_list(
 
     // Home addresses and cards never go on a notice list.
     let bad = vec!["user_name".to_owned(), "home_address".to_owned()];
-    assert!(w.vault.request_notice_list(&officer, &id, bad, Format::CsvUtf8, "x").is_err());
+    assert!(w.vault.request_notice_list(&officer, &id, C, bad, Format::CsvUtf8, "x").is_err());
 }
 
 #[test]
@@ -343,7 +346,7 @@ fn a_stolen_database_exposes_nothing_readable_and_counts_its_honey() {
     let officer = staff(&w.vault, "sec.a", Role::SecurityOfficer, &[], "INC-1");
     w.vault.plant_honey(&custodian(), C, 3).unwrap();
     let copy = kura::scan::walk(&w.fx.vault_dir()).unwrap();
-    let scope = Scope { collection: C.to_owned(), copy: copy.clone(), ..Scope::default() };
+    let scope = Scope { collections: [C.to_owned()].into(), copy: copy.clone(), ..Scope::default() };
     let id = open(&w.vault, &officer, Scenario::StolenDatabase { keys_separate: true }, scope);
     let a = w.vault.incident_exposure(&officer, &id).unwrap();
     assert!(a.exposure.readable_without_keys.is_empty(), "{:?}", a.exposure.readable_without_keys);
@@ -361,7 +364,7 @@ fn a_stolen_database_exposes_nothing_readable_and_counts_its_honey() {
     std::fs::write(&dump, ten).unwrap();
     let mut with_dump = copy.clone();
     with_dump.push(dump);
-    let scope = Scope { collection: C.to_owned(), copy: with_dump, ..Scope::default() };
+    let scope = Scope { collections: [C.to_owned()].into(), copy: with_dump, ..Scope::default() };
     let id = open(&w.vault, &officer, Scenario::StolenDatabase { keys_separate: true }, scope);
     let a = w.vault.incident_exposure(&officer, &id).unwrap();
     let first_ten: BTreeSet<RecordId> = w.ids[..10].iter().copied().collect();
@@ -374,7 +377,7 @@ fn a_stolen_database_exposes_nothing_readable_and_counts_its_honey() {
     assert!(drafts.assessment.duty(Step::AppiPreliminary).unwrap().required, "不正の目的");
 
     // The keys taken with the copy: everyone, every field.
-    let scope = Scope { collection: C.to_owned(), copy, ..Scope::default() };
+    let scope = Scope { collections: [C.to_owned()].into(), copy, ..Scope::default() };
     let id = open(&w.vault, &officer, Scenario::StolenDatabase { keys_separate: false }, scope);
     let a = w.vault.incident_exposure(&officer, &id).unwrap();
     assert_eq!(a.exposure.subjects, w.ids.len() as u64);
@@ -390,7 +393,7 @@ fn deadlines_alert_once_when_due_soon_and_again_when_overdue() {
     let w = world();
     let officer = staff(&w.vault, "sec.a", Role::SecurityOfficer, &[], "INC-1");
     let (export, _) = export_of(&w, &w.x);
-    let scope = Scope { collection: C.to_owned(), exports: [export].into(), ..Scope::default() };
+    let scope = Scope { collections: [C.to_owned()].into(), exports: [export].into(), ..Scope::default() };
     let id = open(&w.vault, &officer, Scenario::Export, scope);
     let drafts = w.vault.draft_incident_reports(&officer, &id, false).unwrap();
     let due = drafts.assessment.duty(Step::AppiFinal).unwrap().due_at.unwrap();
@@ -409,4 +412,53 @@ fn deadlines_alert_once_when_due_soon_and_again_when_overdue() {
     update.status = Some(Status::Closed);
     w.vault.update_incident(&officer, &id, update).unwrap();
     assert!(alerts(due + 86_400).is_empty());
+}
+
+#[test]
+fn a_stolen_copy_of_several_collections_with_its_keys_exposes_cards_and_calls_for_pci() {
+    let fx = backends().remove(0);
+    let vault = fx.create_default();
+    for name in [C, "consumer-wireless"] {
+        vault.create_collection(&custodian(), kura::schema::builtin(name).unwrap()).unwrap();
+    }
+    let load = |name: &str, csv: &[u8]| {
+        let parsed =
+            kura::import::parse("t.csv", csv, &vault.schema(name).unwrap(), kura::import::Encoding::Auto).unwrap();
+        vault.write(&custodian(), name, parsed.rows, &mut |_| {}).unwrap().ids.len()
+    };
+    let corporate = load(C, &corporate_csv(40, 5));
+    let consumers = load("consumer-wireless", &crate::support::consumer_csv(25, 6));
+    let officer = staff(&vault, "sec.a", Role::SecurityOfficer, &[], "INC-1");
+    let now = kura::store::now();
+    let scope = Scope {
+        collections: [C.to_owned(), "consumer-wireless".to_owned()].into(),
+        copy: kura::scan::walk(&fx.vault_dir()).unwrap(),
+        ..Scope::default()
+    };
+    let i = vault
+        .open_incident(
+            &officer,
+            NewIncident {
+                title: "backup tape with the key file lost".to_owned(),
+                detected_at: now,
+                learned_at: now,
+                scenario: Scenario::StolenDatabase { keys_separate: false },
+                unauthorised_purpose: false,
+                scope,
+            },
+        )
+        .unwrap();
+    let a = vault.incident_exposure(&officer, &i.id).unwrap();
+    assert_eq!(a.exposure.subjects, (corporate + consumers) as u64);
+    assert_eq!(a.by_collection["consumer-wireless"].len(), consumers);
+    assert_eq!(a.by_collection[C].len(), corporate);
+    let card = a.exposure.fields.iter().find(|f| f.name == "consumer-wireless.card_number").unwrap();
+    assert_eq!((card.subjects, card.plain), (consumers as u64, consumers as u64));
+    assert!(a.exposure.fields.iter().any(|f| f.name == "corporate-mobile.user_name"));
+    let drafts = vault.draft_incident_reports(&officer, &i.id, false).unwrap();
+    assert!(drafts.assessment.duty(Step::PciNotification).unwrap().required, "card numbers readable");
+    assert!(drafts.assessment.duty(Step::AppiPreliminary).unwrap().required, "財産的被害のおそれ at any count");
+    // A notice list names one collection of the incident.
+    let fields = vec!["user_name".to_owned()];
+    assert!(vault.request_notice_list(&officer, &i.id, "nonexistent", fields, Format::CsvUtf8, "x").is_err());
 }

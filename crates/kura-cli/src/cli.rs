@@ -177,8 +177,12 @@ pub enum IncidentCmd {
     /// else `access`. A stolen database without --copy is taken to be this vault's own directory.
     Open {
         /// A collection whose people are concerned. Repeatable (a stolen database usually holds them all).
-        #[arg(long = "collection", required = true)]
+        #[arg(long = "collection", required_unless_present = "from_trace")]
         collections: Vec<String>,
+        /// The JSON report of `kura trace --json`: its collection, the exports it accused, and its time as the
+        /// detection time (unless --detected-at is given).
+        #[arg(long, value_name = "FILE")]
+        from_trace: Option<PathBuf>,
         /// A short title, without personal data.
         #[arg(long)]
         title: String,

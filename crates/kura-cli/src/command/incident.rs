@@ -29,10 +29,11 @@ const JST: i64 = 9 * HOUR;
 pub fn run(g: &Global, c: IncidentCmd) -> Result<()> {
     match c {
         IncidentCmd::Open {
-            collections,
+            mut collections,
+            from_trace,
             title,
             principals,
-            exports,
+            mut exports,
             from,
             to,
             detected_at,
@@ -44,11 +45,21 @@ pub fn run(g: &Global, c: IncidentCmd) -> Result<()> {
             purpose,
         } => {
             let now = kura::store::now();
+            let traced_at = match &from_trace {
+                Some(path) => {
+                    let t = from_trace_file(path)?;
+                    collections.push(t.collection);
+                    exports.extend(t.accused);
+                    Some(t.at)
+                }
+                None => None,
+            };
             let window = match (from, to) {
                 (Some(f), Some(t)) => Some((time_arg("--from", &f)?, time_arg("--to", &t)?)),
                 _ => None,
             };
-            let detected_at = detected_at.as_deref().map(|t| time_arg("--detected-at", t)).transpose()?.unwrap_or(now);
+            let detected_at =
+                detected_at.as_deref().map(|t| time_arg("--detected-at", t)).transpose()?.or(traced_at).unwrap_or(now);
             let learned_at = learned_at.as_deref().map(|t| time_arg("--learned-at", t)).transpose()?.unwrap_or(now);
             if learned_at < detected_at {
                 bail!("--learned-at is before --detected-at: the organisation cannot learn of an incident before it is detected");
@@ -427,6 +438,39 @@ impl StatementsFile {
         set(&mut s.prevention, self.prevention);
         set(&mut s.other, self.other);
         set(&mut s.inquiry_desk, self.inquiry_desk);
+    }
+}
+
+/// What an incident takes from a trace's JSON report.
+#[derive(Debug)]
+struct Traced {
+    collection: String,
+    accused: Vec<String>,
+    at: i64,
+}
+
+/// Reads `kura trace --json` output: `{"report": {"collection", "finding", "accused", "at", …}, …}`. The export
+/// ids are checked by the vault when the incident is opened.
+fn from_trace_file(path: &Path) -> Result<Traced> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+    let doc: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|_| anyhow!("`{}` is not the JSON of `kura trace --json`", path.display()))?;
+    let report = doc.get("report").unwrap_or(&doc);
+    let collection = report.get("collection").and_then(|v| v.as_str());
+    let at = report.get("at").and_then(serde_json::Value::as_i64);
+    let accused: Option<Vec<String>> = report
+        .get("accused")
+        .and_then(|v| v.as_array())
+        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect());
+    match (collection, at, accused) {
+        (Some(c), Some(at), Some(accused)) if !accused.is_empty() => {
+            Ok(Traced { collection: c.to_owned(), accused, at })
+        }
+        (Some(_), Some(_), Some(_)) => bail!(
+            "the trace in `{}` accused no export; open the incident with --principal, --export or a window instead",
+            path.display()
+        ),
+        _ => bail!("`{}` is not the JSON of `kura trace --json`", path.display()),
     }
 }
 
@@ -829,6 +873,23 @@ mod tests {
         assert_eq!(s.cause.as_deref(), Some("phishing"));
         assert_eq!(s.contact, None);
         assert_eq!(s.other.as_deref(), Some("kept"));
+    }
+
+    #[test]
+    fn a_trace_report_gives_the_collection_the_accused_exports_and_the_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("trace.json");
+        let report = r#"{"report": {"collection": "corporate-mobile", "finding": "accused",
+            "accused": ["4f1993d7-55bb-4835-8e5a-d2f7831424a8"], "at": 1795835731}, "proofs": []}"#;
+        std::fs::write(&path, report).unwrap();
+        let t = from_trace_file(&path).unwrap();
+        assert_eq!((t.collection.as_str(), t.at), ("corporate-mobile", 1_795_835_731));
+        assert_eq!(t.accused, vec!["4f1993d7-55bb-4835-8e5a-d2f7831424a8".to_owned()]);
+        let none = r#"{"report": {"collection": "c", "finding": "not_attributable", "accused": [], "at": 1}}"#;
+        std::fs::write(&path, none).unwrap();
+        assert!(format!("{:#}", from_trace_file(&path).unwrap_err()).contains("accused no export"));
+        std::fs::write(&path, "{\"hello\": 1}").unwrap();
+        assert!(format!("{:#}", from_trace_file(&path).unwrap_err()).contains("is not the JSON"));
     }
 
     #[test]

@@ -31,21 +31,9 @@ pub(super) fn write_reports(
     csv(out, "reads_per_type.csv", &audit.per_type)?;
     csv(out, "reads_per_principal.csv", &audit.per_principal)?;
     csv(out, "findings.csv", &audit.findings)?;
-    let mut by_type: std::collections::BTreeMap<String, u64> = Default::default();
-    for r in &summary.by_type_company_status {
-        *by_type.entry(r.kind.as_str().to_owned()).or_default() += r.orders;
+    for (name, svg) in report::charts(&summary, &audit) {
+        std::fs::write(out.join(format!("{name}.svg")), svg)?;
     }
-    let bars: Vec<(String, u64)> = by_type.into_iter().collect();
-    std::fs::write(out.join("orders_by_type.svg"), report::bar_chart("Orders by type", &bars))?;
-    let sla: Vec<(String, u64)> =
-        summary.sla.iter().map(|r| (format!("{} missed", r.kind.as_str()), r.missed + r.open_overdue)).collect();
-    std::fs::write(out.join("sla_missed.svg"), report::bar_chart("SLA missed or overdue", &sla))?;
-    let findings: Vec<(String, u64)> =
-        audit.per_principal.iter().filter(|p| p.findings > 0).map(|p| (p.principal.clone(), p.findings)).collect();
-    std::fs::write(
-        out.join("findings_per_principal.svg"),
-        report::bar_chart("Reads without need, per principal", &findings),
-    )?;
     Ok((summary, audit))
 }
 

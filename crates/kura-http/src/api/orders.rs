@@ -4,7 +4,8 @@
 //! intersected with the policy) and logs it; a read through an order is logged with the order id as purpose.
 
 use axum::extract::State;
-use http::StatusCode;
+use axum::response::IntoResponse;
+use http::{header, HeaderValue, StatusCode};
 use kura::desk::order::{Escalation, Order, OrderId, OrderType, PartnerKind, Party, Priority, Status};
 use kura::vault::desk::{Change, DeskError};
 use kura::vault::CardView;
@@ -34,6 +35,8 @@ pub(super) fn routes(state: ApiState) -> OpenApiRouter {
         .routes(routes!(break_glass))
         .routes(routes!(labels))
         .routes(routes!(require))
+        .routes(routes!(desk_report))
+        .routes(routes!(desk_chart))
         .with_state(state)
 }
 
@@ -675,4 +678,76 @@ async fn require(
         Ok(Json(body))
     })
     .await
+}
+
+/// The desk's reports: orders by type, company and status, per hour, SLA per type, escalations and backlog,
+/// and every read of personal data held against what the orders needed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeskReportOut {
+    /// The orders as they stand now (`at`, `orders`, `by_type_company_status`, `per_hour`, `sla`,
+    /// `escalations`, `backlog`).
+    #[schema(value_type = Object)]
+    pub summary: serde_json::Value,
+    /// The reads against the orders' needs (`per_type`, `per_principal`, `findings`: reads without need).
+    #[schema(value_type = Object)]
+    pub reads: serde_json::Value,
+    /// The chart names for `GET /v1/collections/{collection}/desk/charts/{name}`.
+    pub charts: Vec<String>,
+}
+
+/// The service desk's reports over a collection's orders and the access log (security officers and auditors,
+/// token scope `audit:read`). Logged.
+#[utoipa::path(get, path = "/v1/collections/{collection}/desk/report", tag = "orders",
+    params(("collection" = String, Path, description = "Collection"), PurposeHeaders), security(("bearer" = [])),
+    responses((status = 200, description = "The reports", body = DeskReportOut), AuthResponses, PurposeResponses,
+        VaultResponses))]
+async fn desk_report(
+    State(s): State<ApiState>,
+    caller: Caller,
+    purpose: Purpose,
+    p: Params,
+) -> Result<Json<DeskReportOut>, ApiError> {
+    let collection = p.get("collection")?.to_owned();
+    let out = blocking(move || {
+        let a = access(&s.vault, &caller, &purpose)?;
+        let (summary, audit) = s.vault.desk_report(&a, &collection, kura::store::now())?;
+        let charts = kura::desk::report::charts(&summary, &audit).into_iter().map(|(n, _)| n.to_owned()).collect();
+        let summary = serde_json::to_value(&summary).map_err(|e| ApiError::internal(e.to_string()))?;
+        let reads = serde_json::to_value(&audit).map_err(|e| ApiError::internal(e.to_string()))?;
+        Ok(DeskReportOut { summary, reads, charts })
+    })
+    .await?;
+    Ok(Json(out))
+}
+
+/// One chart of the desk's reports as an SVG document: `orders_by_type`, `sla_missed` or
+/// `findings_per_principal` (security officers and auditors, token scope `audit:read`). Logged.
+#[utoipa::path(get, path = "/v1/collections/{collection}/desk/charts/{name}", tag = "orders",
+    params(("collection" = String, Path, description = "Collection"),
+        ("name" = String, Path, description = "`orders_by_type`, `sla_missed` or `findings_per_principal`"),
+        PurposeHeaders),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The chart", content((String = "image/svg+xml"))), AuthResponses,
+        PurposeResponses, VaultResponses))]
+async fn desk_chart(
+    State(s): State<ApiState>,
+    caller: Caller,
+    purpose: Purpose,
+    p: Params,
+) -> Result<impl IntoResponse, ApiError> {
+    let collection = p.get("collection")?.to_owned();
+    let name = p.get("name")?.to_owned();
+    let svg = blocking(move || {
+        let a = access(&s.vault, &caller, &purpose)?;
+        let (summary, audit) = s.vault.desk_report(&a, &collection, kura::store::now())?;
+        kura::desk::report::charts(&summary, &audit)
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, svg)| svg)
+            .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such chart"))
+    })
+    .await?;
+    let mut response = svg.into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml"));
+    Ok(response)
 }

@@ -329,3 +329,49 @@ async fn a_file_of_orders_is_taken_whole_or_refused_by_line() {
     let listed = req("GET", "/v1/orders").token(&op).purpose("DESK-1").send(&app).await;
     assert_eq!(listed.json.as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn the_desk_report_holds_every_read_against_the_orders() {
+    let w = World::new();
+    w.vault.set_alert_rules(&custodian(), RULES).unwrap();
+    let app = w.app(&config());
+    let company = w.company(w.a);
+    let op_p = principal("desk-op", Kind::Service, Role::Operator, "desk-1", &company);
+    let op = service(&w, &op_p, &["records:read", "records:write"]);
+    let id = open_order(&w, &app, &op).await;
+    // One read through the order, one plain read outside any order (a finding).
+    let reply =
+        req("GET", &format!("/v1/orders/{id}/people/{}", w.ids[w.a])).token(&op).purpose("DESK-1").send(&app).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let reply = req("GET", &w.record(w.a)).token(&op).purpose("DESK-1").send(&app).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+
+    let path = format!("/v1/collections/{C}/desk/report");
+    assert_error(&req("GET", &path).token(&op).purpose("DESK-1").send(&app).await, 403, "denied");
+    let officer = w.session(&app, "sec.officer", Role::SecurityOfficer).await;
+    let reply = req("GET", &path).token(&officer).purpose("AUDIT-1").send(&app).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.json["summary"]["orders"], 1, "{}", reply.text);
+    assert_eq!(reply.json["summary"]["backlog"]["open"], 1, "{}", reply.text);
+    let findings = reply.json["reads"]["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "the plain read is the one finding: {}", reply.text);
+    assert_eq!(findings[0]["principal"], "desk-op");
+    assert!(findings[0]["order"].is_null());
+    let shipment = reply.json["reads"]["per_type"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["kind"] == "battery_shipment")
+        .cloned()
+        .unwrap();
+    assert_eq!((shipment["reads"].as_u64(), shipment["findings"].as_u64()), (Some(1), Some(0)), "{shipment}");
+    assert!(reply.json["charts"].as_array().unwrap().contains(&json!("findings_per_principal")));
+    let chart = format!("/v1/collections/{C}/desk/charts/findings_per_principal");
+    let reply = req("GET", &chart).token(&officer).purpose("AUDIT-1").send(&app).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.headers["content-type"], "image/svg+xml");
+    assert!(reply.text.starts_with("<svg") || reply.text.starts_with("<?xml"), "{}", reply.text);
+    assert!(reply.text.contains("desk-op"));
+    let missing = format!("/v1/collections/{C}/desk/charts/nonsense");
+    assert_error(&req("GET", &missing).token(&officer).purpose("AUDIT-1").send(&app).await, 404, "not_found");
+}

@@ -417,6 +417,25 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// The charts of the desk's reports, by name: orders by type, SLA missed or overdue per type, and reads
+/// without need per principal. SVG documents, for the console and for files.
+pub fn charts(summary: &Summary, audit: &ReadAudit) -> Vec<(&'static str, String)> {
+    let mut by_type: std::collections::BTreeMap<&'static str, u64> = Default::default();
+    for r in &summary.by_type_company_status {
+        *by_type.entry(r.kind.as_str()).or_default() += r.orders;
+    }
+    let bars: Vec<(String, u64)> = by_type.into_iter().map(|(k, n)| (k.to_owned(), n)).collect();
+    let sla: Vec<(String, u64)> =
+        summary.sla.iter().map(|r| (format!("{} missed", r.kind.as_str()), r.missed + r.open_overdue)).collect();
+    let findings: Vec<(String, u64)> =
+        audit.per_principal.iter().filter(|p| p.findings > 0).map(|p| (p.principal.clone(), p.findings)).collect();
+    vec![
+        ("orders_by_type", bar_chart("Orders by type", &bars)),
+        ("sla_missed", bar_chart("SLA missed or overdue", &sla)),
+        ("findings_per_principal", bar_chart("Reads without need, per principal", &findings)),
+    ]
+}
+
 /// A horizontal bar chart as a standalone SVG document: one bar per `(label, value)`, in the given order,
 /// scaled to the largest value.
 pub fn bar_chart(title: &str, bars: &[(String, u64)]) -> String {

@@ -763,4 +763,23 @@ impl Vault {
         }
         Ok(out)
     }
+
+    /// The desk's reports over a collection's orders and every read in the access log (security officers and
+    /// auditors; logged): the orders by type, company and status, per hour, SLA, escalations and backlog as
+    /// they stand at `at`, and the reads held against what the orders needed.
+    pub fn desk_report(
+        &self,
+        access: &Access,
+        collection: &str,
+        at: i64,
+    ) -> Result<(crate::desk::report::Summary, crate::desk::report::ReadAudit), DeskError> {
+        let reads = self.desk_reads(access)?;
+        self.collection(collection)?;
+        let orders: Vec<Order> =
+            self.orders(access)?.into_iter().filter(|s| s.collection == collection).map(|s| s.order).collect();
+        let needs = self.desk_needs(collection)?;
+        let summary = crate::desk::report::summary(&orders, at);
+        let audit = crate::desk::report::reads(&orders, &needs, &reads);
+        Ok((summary, audit))
+    }
 }

@@ -162,7 +162,7 @@ pub fn ppc_report(facts: &Facts, a: &Assessment) -> Document {
                 .iter()
                 .map(|f| {
                     vec![
-                        vec![t(&f.name)],
+                        vec![t(field_ja(f, true))],
                         vec![t(class_ja(f.classification))],
                         vec![t(format!("{}名", num(f.subjects)))],
                         vec![t(plain_ja(facts, f))],
@@ -359,7 +359,7 @@ pub fn gdpr_notification_at(facts: &Facts, a: &Assessment, now: i64) -> Document
             .iter()
             .map(|f| {
                 let clear = if duties::in_clear(facts, f) { "in the clear" } else { "masked only" };
-                format!("{} ({}, {}: {})", f.name, class_en(f.classification), clear, num(f.subjects))
+                format!("{} ({}, {}: {})", field_en(f), class_en(f.classification), clear, num(f.subjects))
             })
             .collect();
         nature.push(vec![t(format!("Fields concerned: {}.", fields.join("; ")))]);
@@ -791,6 +791,67 @@ fn consequences_en(a: &Assessment) -> Vec<&'static str> {
     out
 }
 
+/// A field's name for readers: by its type in Japanese (`自宅の住所`), with the schema's name after it when
+/// `technical` (`自宅の住所（home_address）`); the schema's name alone when the type is not known.
+fn field_ja(f: &FieldExposure, technical: bool) -> String {
+    use crate::schema::FieldType as T;
+    let Some(kind) = f.kind else { return f.name.clone() };
+    let label = match kind {
+        T::Identifier => "識別番号",
+        T::PersonNameJa => "氏名",
+        T::PersonNameRomaji => "氏名（ローマ字）",
+        T::Kana => "氏名（カナ）",
+        T::Email => "メールアドレス",
+        T::Phone => "電話番号",
+        T::JpAddress => "住所",
+        T::UsAddress => "住所（米国）",
+        T::PostalCode => "郵便番号",
+        T::Date => "日付（生年月日等）",
+        T::Organisation => "会社名",
+        T::Department => "部署名",
+        T::CardNumber => "クレジットカード番号",
+        T::CardExpiry => "クレジットカードの有効期限",
+        T::CardBrand => "クレジットカードのブランド",
+        T::FreeText => "自由記述",
+    };
+    let base = f.name.rsplit('.').next().unwrap_or(&f.name);
+    let whose = if base.starts_with("home_") {
+        "自宅の"
+    } else if base.starts_with("company_") && kind != T::Organisation {
+        "勤務先の"
+    } else {
+        ""
+    };
+    if technical {
+        format!("{whose}{label}（{}）", f.name)
+    } else {
+        format!("{whose}{label}")
+    }
+}
+
+/// A field's name in English for the GDPR notification: its type, with the schema's name.
+fn field_en(f: &FieldExposure) -> String {
+    use crate::schema::FieldType as T;
+    let Some(kind) = f.kind else { return f.name.clone() };
+    let label = match kind {
+        T::Identifier => "identifier",
+        T::PersonNameJa | T::PersonNameRomaji => "name",
+        T::Kana => "name reading",
+        T::Email => "e-mail address",
+        T::Phone => "phone number",
+        T::JpAddress | T::UsAddress => "postal address",
+        T::PostalCode => "postal code",
+        T::Date => "date (e.g. of birth)",
+        T::Organisation => "company name",
+        T::Department => "department",
+        T::CardNumber => "card number",
+        T::CardExpiry => "card expiry",
+        T::CardBrand => "card brand",
+        T::FreeText => "free text",
+    };
+    format!("{label} `{}`", f.name)
+}
+
 /// The fields concerned, for people outside the organisation: names and classes, masked ones marked so.
 fn public_fields_ja(facts: &Facts) -> Vec<Vec<Inline>> {
     let fields: Vec<Vec<Inline>> = facts
@@ -804,7 +865,7 @@ fn public_fields_ja(facts: &Facts) -> Vec<Vec<Inline>> {
                 _ if !duties::in_clear(facts, f) => "（一部を伏せた表示のみ）",
                 _ => "",
             };
-            vec![t(format!("{}（{}）{how}", f.name, class_ja(f.classification)))]
+            vec![t(format!("{}（{}）{how}", field_ja(f, false), class_ja(f.classification)))]
         })
         .collect();
     if fields.is_empty() {
@@ -862,12 +923,14 @@ mod tests {
                 fields: vec![
                     FieldExposure {
                         name: "home_address".to_owned(),
+                        kind: Some(crate::schema::FieldType::JpAddress),
                         classification: Classification::Personal,
                         subjects: 130_000,
                         plain: 129_000,
                     },
                     FieldExposure {
                         name: "card_number".to_owned(),
+                        kind: None,
                         classification: Classification::Payment,
                         subjects: 1_200,
                         plain: 17,
@@ -983,6 +1046,20 @@ mod tests {
             }
         }
         true
+    }
+
+    #[test]
+    fn fields_are_named_by_their_type_for_readers() {
+        let f = facts();
+        let a = duties::assess(&f);
+        let notice = text(&notice_to_individuals(&f, &a));
+        assert!(notice.contains("自宅の住所（個人情報）"), "{notice}");
+        assert!(!notice.contains("home_address"), "the schema's names are for the regulator's report");
+        let ppc = text(&ppc_report(&f, &a));
+        assert!(ppc.contains("自宅の住所（home_address）"), "{ppc}");
+        assert!(ppc.contains("card_number"), "a field of unknown type keeps its schema name");
+        let gdpr = text(&gdpr_notification(&f, &a));
+        assert!(gdpr.contains("postal address `home_address`"), "{gdpr}");
     }
 
     #[test]

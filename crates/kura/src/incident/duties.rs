@@ -658,7 +658,7 @@ mod tests {
     const LEARNED: i64 = 1_795_842_300;
 
     fn field(name: &str, classification: Classification, subjects: u64, plain: u64) -> FieldExposure {
-        FieldExposure { name: name.to_owned(), classification, subjects, plain }
+        FieldExposure { name: name.to_owned(), kind: None, classification, subjects, plain }
     }
 
     fn facts(subjects: u64, fields: Vec<FieldExposure>) -> Facts {

@@ -35,8 +35,11 @@ pub enum Scenario {
 /// One field's exposure.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldExposure {
-    /// The field's name in the collection's schema.
+    /// The field's name in the collection's schema (qualified by the collection when an incident spans several).
     pub name: String,
+    /// Its type, which the drafts name it by for readers outside the organisation (`氏名`, `電話番号`).
+    #[serde(default)]
+    pub kind: Option<crate::schema::FieldType>,
     /// Its classification.
     pub classification: Classification,
     /// How many data subjects had this field read or exported in scope.

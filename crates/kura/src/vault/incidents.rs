@@ -777,6 +777,7 @@ impl Vault {
             class.1.extend(set.iter().copied());
             fields.push(FieldExposure {
                 name: name.clone(),
+                kind: Some(f.kind),
                 classification: f.classification,
                 subjects: set.len() as u64,
                 plain: plain.get(&name).copied().unwrap_or(0),

@@ -20,7 +20,7 @@ use axum::extract::State;
 use axum::response::IntoResponse;
 use http::{header, HeaderValue, StatusCode};
 use kura::incident::duties::{self, Assessment, Duty, Text};
-use kura::incident::{drafts, Event, Exposure, Scenario, Statements};
+use kura::incident::{Event, Exposure, Scenario, Statements};
 use kura::principal::Role;
 use kura::render::document::Document;
 use kura::vault::incidents::{Analysis, Drafts, Incident, NewIncident, Scope, Status, Update};
@@ -897,9 +897,9 @@ fn draft_name(p: &Params) -> Result<String, ApiError> {
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such draft"))
 }
 
-/// One draft of the latest report version as PDF (security officers): A4, set in IPAex Gothic, blanks on a
-/// yellow box. It is written from the facts now under the latest version's number and kind, without adding a
-/// version (draft one with `POST …/reports` first; none yet is 404). Computing the exposure is logged.
+/// One draft of the latest report version as PDF (security officers and auditors): A4, set in IPAex Gothic,
+/// blanks on a yellow box. It is written from the facts that version was drafted from — exactly what was
+/// reported — without adding a version (draft one with `POST …/reports` first; none yet is 404). Logged.
 #[utoipa::path(get, path = "/v1/incidents/{id}/reports/{name}", tag = "incidents",
     params(("id" = String, Path, description = "Incident id (`INC-20261128-3F9A`)"),
         ("name" = String, Path, description = "`ppc-report.pdf`, `gdpr-notification.pdf` (only with data subjects \
@@ -919,26 +919,20 @@ async fn pdf(
     let stem = draft_name(&p)?;
     let (bytes, stem, version) = blocking(move || {
         let a = access(&s.vault, &caller, &purpose)?;
-        let (mut facts, _) = s.vault.incident_facts(&a, &id)?;
-        let incident = s.vault.incident(&a, &id)?;
-        let last = incident.reports.last().ok_or_else(|| {
-            ApiError::new(StatusCode::NOT_FOUND, "not_found", "no report drafted yet (POST …/reports drafts one)")
+        let drafts = s.vault.incident_report_version(&a, &id, None).map_err(|e| match e {
+            kura::vault::incidents::IncidentError::Invalid(m) => ApiError::new(StatusCode::NOT_FOUND, "not_found", m),
+            other => other.into(),
         })?;
-        facts.version = last.version;
-        facts.is_final = last.is_final;
-        let assessment = duties::assess(&facts);
-        let doc = drafts::all(&facts, &assessment)
-            .into_iter()
-            .find(|(name, _)| *name == stem)
-            .map(|(_, doc)| doc)
-            .ok_or_else(|| {
+        let version = drafts.facts.version;
+        let doc =
+            drafts.documents.into_iter().find(|(name, _)| *name == stem).map(|(_, doc)| doc).ok_or_else(|| {
                 ApiError::new(
                     StatusCode::NOT_FOUND,
                     "not_found",
                     "no such draft for this incident (no EU data subjects)",
                 )
             })?;
-        Ok((render_pdf(&doc)?, stem, last.version))
+        Ok((render_pdf(&doc)?, stem, version))
     })
     .await?;
     let mut response = bytes.into_response();

@@ -161,6 +161,9 @@ pub struct ReportVersion {
     pub subjects: u64,
     /// The duties it found required (step names).
     pub required: Vec<String>,
+    /// The facts it was drafted from, so that the version can be rendered again exactly as it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facts: Option<Facts>,
 }
 
 /// One change of an incident.
@@ -1115,6 +1118,7 @@ impl Vault {
             digest: digest(&json),
             subjects: analysis.exposure.subjects,
             required: assessment.required().map(|d| step_name(d.step)).collect(),
+            facts: Some(facts.clone()),
         };
         let changed = i.reports.last().is_none_or(|r| r.digest != version.digest);
         i.reports.push(version);
@@ -1130,6 +1134,44 @@ impl Vault {
         i.history.push(Change { at: now, by: access.principal().to_owned(), what: what.clone() });
         let entry = self.incident_entry(access, &i, Outcome::Allow, what);
         self.save_incident(&i, &sealed, entry)?;
+        Ok(Drafts { facts, assessment, documents })
+    }
+
+    /// The drafts of a recorded version (the latest when `version` is `None`), rebuilt from the facts it was
+    /// drafted from, so that what was reported can be shown again exactly (security officers and auditors).
+    /// Logged.
+    pub fn incident_report_version(
+        &self,
+        access: &Access,
+        id: &str,
+        version: Option<u32>,
+    ) -> Result<Drafts, IncidentError> {
+        self.require_role(
+            access,
+            &[Role::SecurityOfficer, Role::Auditor],
+            "audit:read",
+            Action::Incident,
+            "reading incident reports",
+        )?;
+        let (i, _) = self.load_incident(id)?;
+        let found = match version {
+            Some(v) => i.reports.iter().find(|r| r.version == v),
+            None => i.reports.last(),
+        };
+        let Some(r) = found else {
+            return Err(IncidentError::Invalid(match version {
+                Some(v) => format!("incident {id} has no report version {v}"),
+                None => format!("incident {id} has no report drafted yet"),
+            }));
+        };
+        let facts = r
+            .facts
+            .clone()
+            .ok_or_else(|| IncidentError::Invalid(format!("report version {} kept no facts", r.version)))?;
+        let assessment = duties::assess(&facts);
+        let documents = crate::incident::drafts::all(&facts, &assessment);
+        let entry = self.incident_entry(access, &i, Outcome::Allow, format!("report drafts v{} read", r.version));
+        self.log(vec![entry])?;
         Ok(Drafts { facts, assessment, documents })
     }
 

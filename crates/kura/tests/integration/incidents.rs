@@ -462,3 +462,34 @@ fn a_stolen_copy_of_several_collections_with_its_keys_exposes_cards_and_calls_fo
     let fields = vec!["user_name".to_owned()];
     assert!(vault.request_notice_list(&officer, &i.id, "nonexistent", fields, Format::CsvUtf8, "x").is_err());
 }
+
+#[test]
+fn each_report_version_keeps_what_it_reported() {
+    let w = world();
+    let officer = staff(&w.vault, "sec.a", Role::SecurityOfficer, &[], "INC-1");
+    let auditor = staff(&w.vault, "aud.a", Role::Auditor, &[], "AUD-1");
+    let (export, _) = export_of(&w, &w.x);
+    let scope = Scope { collections: [C.to_owned()].into(), exports: [export].into(), ..Scope::default() };
+    let id = open(&w.vault, &officer, Scenario::Export, scope);
+    let v1 = w.vault.draft_incident_reports(&officer, &id, false).unwrap();
+    let mut update = Update::default();
+    update.statements = Some(kura::incident::Statements {
+        cause: Some("委託先担当者による持ち出し".to_owned()),
+        ..Default::default()
+    });
+    w.vault.update_incident(&officer, &id, update).unwrap();
+    let v2 = w.vault.draft_incident_reports(&officer, &id, true).unwrap();
+    // Version 1 read back is version 1 as drafted: the cause still blank, preliminary.
+    let again = w.vault.incident_report_version(&auditor, &id, Some(1)).unwrap();
+    assert_eq!((again.facts.version, again.facts.is_final), (1, false));
+    assert_eq!(again.facts.statements.cause, None);
+    assert_eq!(again.facts, v1.facts);
+    let blanks = |d: &kura::vault::incidents::Drafts| d.documents.iter().map(|(_, d)| d.fills().len()).sum::<usize>();
+    assert_eq!(blanks(&again), blanks(&v1));
+    // The latest is the final one.
+    let latest = w.vault.incident_report_version(&auditor, &id, None).unwrap();
+    assert_eq!(latest.facts, v2.facts);
+    assert!(w.vault.incident_report_version(&auditor, &id, Some(9)).is_err());
+    let op = staff(&w.vault, "op.z", Role::Operator, &[&w.x], "T-9");
+    assert!(matches!(w.vault.incident_report_version(&op, &id, None), Err(IncidentError::Denied(_))));
+}

@@ -1278,83 +1278,81 @@ impl Vault {
 
     fn check_deadlines_of(&self, id: &str, now: i64) -> Result<Vec<super::alerts::Alert>, IncidentError> {
         let mut raised = Vec::new();
-        {
-            let (mut i, sealed) = self.load_incident(id)?;
-            if i.status == Status::Closed {
-                return Ok(raised);
+        let (mut i, sealed) = self.load_incident(id)?;
+        if i.status == Status::Closed {
+            return Ok(raised);
+        }
+        // The facts as last computed; an incident nobody has analysed yet is analysed once here, so that
+        // its first deadline (the preliminary report) is watched too.
+        let fresh = i.snapshot.is_none();
+        let mut facts = match i.snapshot.clone() {
+            Some(f) => f,
+            None => {
+                let analysis = self.analyse(&i)?;
+                let f = self.facts_of(&i, &analysis);
+                i.snapshot = Some(f.clone());
+                f
             }
-            // The facts as last computed; an incident nobody has analysed yet is analysed once here, so that
-            // its first deadline (the preliminary report) is watched too.
-            let fresh = i.snapshot.is_none();
-            let mut facts = match i.snapshot.clone() {
-                Some(f) => f,
-                None => {
-                    let analysis = self.analyse(&i)?;
-                    let f = self.facts_of(&i, &analysis);
-                    i.snapshot = Some(f.clone());
-                    f
-                }
+        };
+        facts.is_final = i.reports.last().is_some_and(|r| r.is_final);
+        let assessment = duties::assess(&facts);
+        let mut new_marks = Vec::new();
+        for d in assessment.required() {
+            let Some(due) = d.due_at else { continue };
+            let step = step_name(d.step);
+            // A drafted version stands for the report sent (the drafts are what is sent).
+            let sent = match d.step {
+                duties::Step::AppiPreliminary => !i.reports.is_empty(),
+                duties::Step::AppiFinal => i.reports.iter().any(|r| r.is_final),
+                _ => false,
             };
-            facts.is_final = i.reports.last().is_some_and(|r| r.is_final);
-            let assessment = duties::assess(&facts);
-            let mut new_marks = Vec::new();
-            for d in assessment.required() {
-                let Some(due) = d.due_at else { continue };
-                let step = step_name(d.step);
-                // A drafted version stands for the report sent (the drafts are what is sent).
-                let sent = match d.step {
-                    duties::Step::AppiPreliminary => !i.reports.is_empty(),
-                    duties::Step::AppiFinal => i.reports.iter().any(|r| r.is_final),
-                    _ => false,
-                };
-                if sent {
-                    continue;
-                }
-                let kind = if now > due {
-                    "overdue"
-                } else if due - now <= 86_400 {
-                    "soon"
-                } else {
-                    continue;
-                };
-                let mark = format!("{step}:{kind}");
-                if i.alerted.contains(&mark) {
-                    continue;
-                }
-                let alert = crate::alerts::rules::Alert {
-                    rule: crate::alerts::rules::Rule::IncidentDeadline,
-                    severity: if kind == "overdue" {
-                        crate::alerts::rules::Severity::Critical
-                    } else {
-                        crate::alerts::rules::Severity::High
-                    },
-                    principal: i.opened_by.clone(),
-                    at: now,
-                    detail: format!(
-                        "incident {}: {} ({}) is {} (due {})",
-                        i.id,
-                        d.label.en,
-                        d.regime.en(),
-                        if kind == "overdue" { "overdue" } else { "due within a day" },
-                        crate::incident::drafts::jst_en(due)
-                    ),
-                    suspend: false,
-                };
-                let a = self.raise(alert, None).map_err(|e| IncidentError::Invalid(e.to_string()))?;
-                raised.push(a);
-                new_marks.push(mark);
+            if sent {
+                continue;
             }
-            if fresh || !new_marks.is_empty() {
-                let detail = if new_marks.is_empty() {
-                    "facts analysed for the deadline check".to_owned()
-                } else {
-                    format!("{} deadline alert(s) raised", new_marks.len())
-                };
-                i.alerted.extend(new_marks);
-                let system = self.system_access("INCIDENT-DEADLINES")?;
-                let entry = self.incident_entry(&system, &i, Outcome::Allow, detail);
-                self.save_incident(&i, &sealed, entry)?;
+            let kind = if now > due {
+                "overdue"
+            } else if due - now <= 86_400 {
+                "soon"
+            } else {
+                continue;
+            };
+            let mark = format!("{step}:{kind}");
+            if i.alerted.contains(&mark) {
+                continue;
             }
+            let alert = crate::alerts::rules::Alert {
+                rule: crate::alerts::rules::Rule::IncidentDeadline,
+                severity: if kind == "overdue" {
+                    crate::alerts::rules::Severity::Critical
+                } else {
+                    crate::alerts::rules::Severity::High
+                },
+                principal: i.opened_by.clone(),
+                at: now,
+                detail: format!(
+                    "incident {}: {} ({}) is {} (due {})",
+                    i.id,
+                    d.label.en,
+                    d.regime.en(),
+                    if kind == "overdue" { "overdue" } else { "due within a day" },
+                    crate::incident::drafts::jst_en(due)
+                ),
+                suspend: false,
+            };
+            let a = self.raise(alert, None).map_err(|e| IncidentError::Invalid(e.to_string()))?;
+            raised.push(a);
+            new_marks.push(mark);
+        }
+        if fresh || !new_marks.is_empty() {
+            let detail = if new_marks.is_empty() {
+                "facts analysed for the deadline check".to_owned()
+            } else {
+                format!("{} deadline alert(s) raised", new_marks.len())
+            };
+            i.alerted.extend(new_marks);
+            let system = self.system_access("INCIDENT-DEADLINES")?;
+            let entry = self.incident_entry(&system, &i, Outcome::Allow, detail);
+            self.save_incident(&i, &sealed, entry)?;
         }
         Ok(raised)
     }
